@@ -1,0 +1,2 @@
+/* placeholder until module activations lands */
+typedef int tt_placeholder_activations;

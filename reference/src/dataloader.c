@@ -1,0 +1,2 @@
+/* placeholder until module dataloader lands */
+typedef int tt_placeholder_dataloader;

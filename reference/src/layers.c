@@ -1,0 +1,2 @@
+/* placeholder until module layers lands */
+typedef int tt_placeholder_layers;

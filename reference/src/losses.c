@@ -1,0 +1,2 @@
+/* placeholder until module losses lands */
+typedef int tt_placeholder_losses;

@@ -1,0 +1,2 @@
+/* placeholder until module optimizers lands */
+typedef int tt_placeholder_optimizers;

@@ -1,0 +1,2 @@
+/* placeholder until module tensor lands */
+typedef int tt_placeholder_tensor;

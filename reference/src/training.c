@@ -1,0 +1,2 @@
+/* placeholder until module training lands */
+typedef int tt_placeholder_training;
