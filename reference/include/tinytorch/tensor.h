@@ -114,6 +114,19 @@ tt_status tt_tensor_item(const tt_tensor *t, float *value);
  * Errors: TT_ERR_INVALID_ARG when n < numel. */
 tt_status tt_tensor_to_array(const tt_tensor *t, float *buf, size_t n);
 
+/* The address of element [0,...,0]: for kernels that walk a tensor's strides. */
+static inline float *tt_tensor_data(const tt_tensor *t)
+{
+    return t->storage->data + t->offset;
+}
+
+/* For kernels that want a flat row-major array: *out is t itself (retained) when t is
+ * contiguous, else a new contiguous copy. Never recorded by autograd. Release *out
+ * with tt_tensor_free either way:
+ *     tt_tensor *c; st = tt_tensor_contiguous(&c, x); ... tt_tensor_data(c)[i] ...
+ *     tt_tensor_free(c); */
+tt_status tt_tensor_contiguous(tt_tensor **out, tt_tensor *t);
+
 /* ---------------------------------------------------------------- fill and copy */
 
 /* Set every element of t (through views) to value. In place: not recorded by autograd. */
