@@ -50,7 +50,7 @@ static int fixture_parse_line(fixture *f, char *line)
     tok = strtok_r(NULL, " \n", &save);
     if (!tok || strlen(tok) >= sizeof f->name)
         return -1;
-    strcpy(f->name, tok);
+    snprintf(f->name, sizeof f->name, "%s", tok);
     tok = strtok_r(NULL, " \n", &save);
     if (!tok)
         return -1;
