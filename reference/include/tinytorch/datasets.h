@@ -1,0 +1,103 @@
+/*
+ * tinytorch/datasets.h: the course's data sets, loaded by trusted code.
+ *
+ * Part of the core library (libtinytorch_core), like errors and the RNG: students
+ * never write or replace it, and it depends on no module. That is why the loader hands
+ * out plain float arrays (allocated with tt_malloc) rather than tensors: making tensors
+ * is module 01's job, and the grader must be able to load data with any student's
+ * module 01 or none. tt_digits_tensors() below turns a split into tensors with the
+ * tensor API.
+ *
+ * The digits: 8x8 grey images of handwritten digits, pixels 0..16, from the UCI optical
+ * recognition of handwritten digits data (CC BY 4.0). A fixed split of 1000 training
+ * images (100 per digit) and 200 test images (20 per digit) lives in milestones/data/
+ * as digits_train.csv and digits_test.csv; milestones/data/README.md describes the
+ * format (version 1), the provenance and the checksums.
+ */
+#ifndef TINYTORCH_DATASETS_H
+#define TINYTORCH_DATASETS_H
+
+#include "tinytorch/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TT_DIGITS_FORMAT_VERSION 1
+#define TT_DIGITS_PIXELS 64          /* 8 x 8, row-major, row 0 at the top */
+#define TT_DIGITS_SIDE 8
+#define TT_DIGITS_CLASSES 10
+#define TT_DIGITS_MAX_VALUE 16       /* pixels in the files are integers 0..16 */
+#define TT_DIGITS_TRAIN_PER_CLASS 100
+#define TT_DIGITS_TEST_PER_CLASS 20
+#define TT_DIGITS_TRAIN_FILE "digits_train.csv"
+#define TT_DIGITS_TEST_FILE "digits_test.csv"
+
+/* The split. Arrays are owned by the struct (tt_malloc) and freed by
+ * tt_digits_release. Images keep the order of the files. */
+typedef struct tt_digits {
+    size_t n_train;  /* 1000 */
+    size_t n_test;   /* 200 */
+    float *train_x;  /* [n_train, 64] pixels / 16, in [0, 1] */
+    float *train_y;  /* [n_train] labels 0..9 as floats */
+    float *test_x;   /* [n_test, 64] */
+    float *test_y;   /* [n_test] */
+} tt_digits;
+
+/* Where the data lives: `dir` when it is neither NULL nor empty; else the environment
+ * variable TT_DATA_DIR when set and not empty; else the installed data folder
+ * (<prefix>/share/tinytorch/data, fixed at build time) when it holds
+ * digits_train.csv; else the milestones/data folder of the source tree the library
+ * was built from. Never NULL; the string is `dir`, the environment's, or static. */
+const char *tt_data_dir(const char *dir);
+
+/* Load both files of the digits split from `dir` (NULL: tt_data_dir(NULL)) into *out.
+ * On success every field is set; on failure *out is all zeros and nothing leaks.
+ *
+ * Errors, each naming the file (and line where there is one):
+ *   TT_ERR_INVALID_ARG  out is NULL
+ *   TT_ERR_IO           a file is missing or unreadable (the message says how to point
+ *                       to the data: --data DIR or TT_DATA_DIR)
+ *   TT_ERR_FORMAT       wrong first line (not a digits file, another version, or the other
+ *                       split's file), wrong column header, a line that is too long, a row
+ *                       with the wrong number of columns, a field that is not an integer,
+ *                       a pixel outside 0..16, a label outside 0..9, the wrong number of
+ *                       images, or the wrong number of images of some digit
+ *   TT_ERR_NOMEM */
+tt_status tt_digits_load(tt_digits *out, const char *dir);
+
+/* Free the arrays and zero the struct. NULL, or a zeroed struct, is harmless. */
+void tt_digits_release(tt_digits *digits);
+
+/* New tensors x [n, 64] and y [n] holding one split (train when `train`, else test),
+ * copied from *digits. A convenience over tt_tensor_from_data (module 01), inline so
+ * that the core library itself never calls into a module. On failure both are NULL. */
+static inline tt_status tt_digits_tensors(tt_tensor **x, tt_tensor **y, const tt_digits *digits,
+                                          bool train)
+{
+    if (!x || !y || !digits)
+        return tt_error_set(TT_ERR_INVALID_ARG, "tt_digits_tensors: NULL argument");
+    *x = NULL;
+    *y = NULL;
+    size_t n = train ? digits->n_train : digits->n_test;
+    const float *xs = train ? digits->train_x : digits->test_x;
+    const float *ys = train ? digits->train_y : digits->test_y;
+    if (!xs || !ys || n == 0)
+        return tt_error_set(TT_ERR_STATE, "tt_digits_tensors: the digits are not loaded "
+                                          "(call tt_digits_load first)");
+    tt_status st = tt_tensor_from_data(x, 2, TT_SHAPE(n, TT_DIGITS_PIXELS), xs);
+    if (st == TT_OK)
+        st = tt_tensor_from_data(y, 1, TT_SHAPE(n), ys);
+    if (st != TT_OK) {
+        tt_tensor_free(*x);
+        *x = NULL;
+        *y = NULL;
+    }
+    return st;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYTORCH_DATASETS_H */
