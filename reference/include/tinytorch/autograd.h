@@ -52,6 +52,7 @@ struct tt_node {
     tt_node_args args;
     int refcount;                          /* outputs holding this node (one today) */
     unsigned long visit;                   /* scratch for the topological sort */
+    struct tt_node *release_next;          /* scratch for tt_node_release's work list */
 };
 
 /* The ops of modules 01-04. args used, per op, in brackets. */
