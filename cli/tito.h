@@ -1,0 +1,81 @@
+/*
+ * cli/tito.h: what every tito command file shares: the command table's entry type,
+ * the context main() hands to a command, and the declarative option parser.
+ *
+ * A command is `int cmd_<group>_<verb>(int argc, char **argv, tito_context *ctx)` in
+ * cli/cmd_<group>.c, listed once in the table in cli/main.c. argv[0] is the command's
+ * last word ("starters"); the return value is the exit status (cli/exit_codes.h).
+ * A command declares its options as a tito_option array and calls tito_parse_options,
+ * which also answers --help from the table entry and the declarations, and does the
+ * setup the entry's flags ask for (so each command does not repeat it).
+ */
+#ifndef TITO_TITO_H
+#define TITO_TITO_H
+
+#include <stdbool.h>
+
+#include "exit_codes.h"
+
+typedef struct tito_context tito_context;
+typedef int (*tito_command_fn)(int argc, char **argv, tito_context *ctx);
+
+/* Flags of a command table entry. */
+enum tito_command_flags {
+    /* Runs in a course source tree (the folder holding reference/modules.def): the
+     * parser accepts --root DIR, else looks in the current directory and its parents,
+     * and puts the result in ctx->root. */
+    TITO_CMD_SOURCE_TREE = 1u << 0,
+    /* For instructors and course developers: listed apart in `tito --help`. */
+    TITO_CMD_INSTRUCTOR = 1u << 1,
+    /* Not listed in `tito --help` (still works, still has help). */
+    TITO_CMD_HIDDEN = 1u << 2,
+};
+
+typedef struct tito_command {
+    const char *name;    /* one or more words: "dev starters" */
+    tito_command_fn run;
+    unsigned flags;      /* enum tito_command_flags */
+    const char *summary; /* one line, lower case, no full stop */
+    const char *args;    /* the synopsis after the name: "[--check] [--root DIR]" */
+} tito_command;
+
+struct tito_context {
+    const tito_command *command; /* the entry being run */
+    char root[4096];             /* TITO_CMD_SOURCE_TREE: the course source tree */
+};
+
+/* ------------------------------------------------------------- options */
+
+typedef enum tito_option_kind {
+    TITO_OPTION_END,  /* closes an array */
+    TITO_OPTION_BOOL, /* --name: sets *(bool *)value */
+    TITO_OPTION_STRING, /* --name VALUE or --name=VALUE: sets *(const char **)value */
+} tito_option_kind;
+
+typedef struct tito_option {
+    tito_option_kind kind;
+    char short_name;       /* 'c' for -c, or 0 */
+    const char *long_name; /* "check" for --check */
+    void *value;
+    const char *value_name; /* "DIR" in the help text (strings only) */
+    const char *help;
+} tito_option;
+
+#define TITO_OPT_BOOL(s, l, v, h) {TITO_OPTION_BOOL, (s), (l), (v), NULL, (h)}
+#define TITO_OPT_STRING(s, l, v, name, h) {TITO_OPTION_STRING, (s), (l), (v), (name), (h)}
+#define TITO_OPT_END {TITO_OPTION_END, 0, NULL, NULL, NULL, NULL}
+
+/* Parse the options of the running command from argv[1..argc), leaving the other
+ * arguments, in order, in argv[0..*argc) (argv[0] is kept). "--" ends the options.
+ * Returns -1 when the command should go on; otherwise the exit status to return at
+ * once: TITO_EXIT_OK after printing --help, TITO_EXIT_USAGE after an error message. */
+int tito_parse_options(tito_context *ctx, int *argc, char **argv, const tito_option *options);
+
+/* Print a command's usage line (on stderr when `to_stderr`). */
+void tito_print_usage(const tito_command *command, bool to_stderr);
+
+/* ----------------------------------------------------------- commands */
+
+int cmd_dev_starters(int argc, char **argv, tito_context *ctx);
+
+#endif /* TITO_TITO_H */
