@@ -7,6 +7,8 @@
  * softmax slices summing to 1 and ignoring a constant shift, any axis and any strides,
  * and every error path leaving *out NULL and nothing allocated.
  */
+#include <fenv.h>
+
 #include "harness.h"
 #include "fixtures.h"
 
@@ -135,6 +137,30 @@ static void test_tails_are_exact(void)
     tt_tensor_free(th);
     tt_tensor_free(ge);
     tt_tensor_free(re);
+}
+
+/* "No exp() of a large positive number": 1 / (1 + exp(-x)) happens to give 0 at
+ * x = -1000 in IEEE arithmetic (1 / inf), but only after an overflow, which breaks
+ * under -ffast-math and is exactly what the contract rules out. The floating-point
+ * overflow flag tells whether any step overflowed. */
+static void test_no_overflow_on_the_way(void)
+{
+    const float xs[] = {-1e4f, -1000.0f, -100.0f, 100.0f, 1000.0f, 1e4f};
+    tt_tensor *x = NULL;
+    CHECK_OK(tt_tensor_from_data(&x, 2, TT_SHAPE(2, 3), xs));
+    for (size_t k = 0; x && k <= N_UNARY; k++) {
+        tt_tensor *y = NULL;
+        feclearexcept(FE_OVERFLOW);
+        CHECK_OK(k < N_UNARY ? UNARY[k].fn(&y, x) : tt_softmax(&y, x, 1));
+        if (fetestexcept(FE_OVERFLOW)) {
+            fprintf(stderr, "%s: %s overflowed on the way\n", harness_current,
+                    k < N_UNARY ? UNARY[k].name : "softmax");
+            harness_current_failed++;
+        }
+        CHECK(y && all_finite(y));
+        tt_tensor_free(y);
+    }
+    tt_tensor_free(x);
 }
 
 /* GELU for moderately negative x is tiny but not zero: 1 + tanh(u) computed in float
@@ -490,6 +516,7 @@ int main(int argc, char **argv)
     }
     RUN(test_unary_ordinary_and_extreme_values);
     RUN(test_tails_are_exact);
+    RUN(test_no_overflow_on_the_way);
     RUN(test_gelu_negative_is_accurate);
     RUN(test_unary_on_transposed_view);
     RUN(test_softmax_every_axis);
