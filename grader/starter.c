@@ -342,7 +342,7 @@ tt_status tito_starter_render(char **out, size_t *out_len, const tito_module *m,
               " * - The contract of every function (arguments, result, ownership, errors) is\n"
               " *   in tinytorch/%s.h; the module's guide is docs/modules/%s.md.\n",
               m->name, m->slug);
-    sb_puts(&sb, " */\n");
+    sb_puts(&sb, " */\n\n");
     sb_add(&sb, body, body_len);
     free(body);
     return sb_finish(&sb, out, out_len, "a starter");
