@@ -1,0 +1,27 @@
+# What `cmake --install build --prefix P` puts where, beyond the targets' own rules:
+#
+#   P/bin/tito                           cli/CMakeLists.txt
+#   P/include/tinytorch/*.h              reference/CMakeLists.txt
+#   P/lib/libtinytorch.a, libtinytorch_core.a   reference/CMakeLists.txt
+#   P/share/tinytorch/data/              the milestones' data with its licence note
+#                                        (tt_data_dir() looks there: reference/CMakeLists.txt)
+#
+# and the test that checks the whole layout: install.layout.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/milestones/data/
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/tinytorch/data
+  FILES_MATCHING PATTERN "*.csv" PATTERN "README.md")
+
+tt_read_modules()
+# A list cannot cross a command line whole: pass it comma-separated.
+string(REPLACE ";" "," modules_csv "${TT_MODULE_NAMES}")
+add_test(NAME install.layout
+  COMMAND ${CMAKE_COMMAND}
+    -DBUILD_DIR=${CMAKE_BINARY_DIR}
+    -DPREFIX=${CMAKE_BINARY_DIR}/install-test
+    -DC_COMPILER=${CMAKE_C_COMPILER}
+    -DMODULES=${modules_csv}
+    -DBINDIR=${CMAKE_INSTALL_BINDIR} -DLIBDIR=${CMAKE_INSTALL_LIBDIR}
+    -DINCLUDEDIR=${CMAKE_INSTALL_INCLUDEDIR} -DDATADIR=${CMAKE_INSTALL_DATADIR}
+    -DVERSION=${PROJECT_VERSION}
+    -P ${PROJECT_SOURCE_DIR}/cmake/check_install.cmake)
+set_tests_properties(install.layout PROPERTIES LABELS install)
