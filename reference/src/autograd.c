@@ -147,7 +147,7 @@ tt_status tt_tensor_set_requires_grad(tt_tensor *t, bool requires_grad)
 
 void tt_tensor_zero_grad(tt_tensor *t)
 {
-    /* BEGIN SOLUTION: */
+    /* BEGIN SOLUTION: return; */
     if (!t)
         return;
     tt_tensor_free(t->grad);
@@ -352,6 +352,10 @@ static tt_status pass_gather(pass_entry *e, tt_tensor *t, tt_tensor *g)
 }
 /* END SOLUTION */
 
+/* Backward functions send every input's gradient here, leaves and intermediates
+ * alike. A leaf's goes straight into .grad. An intermediate's must not: while a pass
+ * runs, the gradient of a node's output is still incomplete until all its consumers
+ * have contributed, and .grad may already hold an earlier pass's sum. */
 tt_status tt_accumulate_grad(tt_tensor *t, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
@@ -375,6 +379,9 @@ tt_status tt_accumulate_grad(tt_tensor *t, tt_tensor *g)
     /* END SOLUTION */
 }
 
+/* Sort the graph from the root without recursion, seed the root's gradient, then
+ * visit nodes so that each one comes after every node that consumes its output.
+ * Grad mode is off meanwhile and back on (as it was) however the pass ends. */
 tt_status tt_backward_with(tt_tensor *root, tt_tensor *grad_root)
 {
     /* BEGIN SOLUTION */
@@ -670,6 +677,10 @@ static void softmax_rows(float *y, const float *x, size_t outer, size_t len, siz
 }
 /* END SOLUTION */
 
+/* In every backward function: g is the gradient of the node's output (the output's
+ * shape); inputs that do not require a gradient get nothing. Formulas in the guide. */
+
+/* out = a + b (broadcast): da = g, db = g, each summed back to its input's shape. */
 static tt_status backward_add(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
@@ -681,6 +692,7 @@ static tt_status backward_add(tt_node *node, tt_tensor *g)
     /* END SOLUTION */
 }
 
+/* out = a - b: da = g, db = -g (reduced as for add). */
 static tt_status backward_sub(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
@@ -699,6 +711,7 @@ cleanup:
     /* END SOLUTION */
 }
 
+/* out = a * b: da = g * b, db = g * a (reduced). a and b may be the same tensor. */
 static tt_status backward_mul(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
@@ -720,10 +733,11 @@ cleanup:
     /* END SOLUTION */
 }
 
+/* out = a / b: da = g / b, db = -g a / b^2 (reduced). */
 static tt_status backward_div(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
-    /* out = a / b: da = g / b, db = -g a / b^2 = -(g / b) * a / b. */
+    /* db as -(g / b) * a / b: reuses g / b and never squares a small b. */
     tt_tensor *a = node->inputs[0], *b = node->inputs[1];
     tt_status st = TT_OK;
     tt_tensor *q = NULL, *nq = NULL, *nqa = NULL, *gb = NULL;
@@ -745,6 +759,7 @@ cleanup:
     /* END SOLUTION */
 }
 
+/* out = a + s: da = g.  out = a * s (s in args.f[0]): da = g * s. */
 static tt_status backward_add_scalar(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
@@ -763,11 +778,12 @@ static tt_status backward_mul_scalar(tt_node *node, tt_tensor *g)
     /* END SOLUTION */
 }
 
+/* out = a b over the last two dims: da = g b^T, db = a^T g. When one 2-D b served
+ * every batch entry of a, db is the sum over the batch of a_i^T g_i. */
 static tt_status backward_matmul(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
-    /* out = a b: da = g b^T; db = a^T g, and when one 2-D b served every batch entry
-     * of a, db sums over the batch: flatten a to [B*m, k] and g to [B*m, n]. */
+    /* That batch sum is one matmul: flatten a to [B*m, k] and g to [B*m, n]. */
     tt_tensor *a = node->inputs[0], *b = node->inputs[1];
     tt_status st = TT_OK;
     tt_tensor *bt = NULL, *ga = NULL, *a2 = NULL, *g2 = NULL, *at = NULL, *gb = NULL;
@@ -800,6 +816,8 @@ cleanup:
     /* END SOLUTION */
 }
 
+/* sum along args.i[0] (keepdim args.i[1]): every element along the axis gets g;
+ * mean: g / (size of the axis). */
 static tt_status backward_sum(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
@@ -814,10 +832,10 @@ static tt_status backward_mean(tt_node *node, tt_tensor *g)
     /* END SOLUTION */
 }
 
+/* max along an axis: g goes to the first maximal element of each line, 0 elsewhere. */
 static tt_status backward_max(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
-    /* Only the first maximal element along the axis got through, so only it gets g. */
     tt_tensor *x = node->inputs[0];
     if (!wants_grad(x))
         return TT_OK;
@@ -834,9 +852,10 @@ static tt_status backward_max(tt_node *node, tt_tensor *g)
     for (size_t o = 0; o < outer; o++)
         for (size_t in = 0; in < inner; in++) {
             const float *row = xv + o * len * inner + in;
+            /* The forward lets the first NaN win (as NumPy does): so does this. */
             size_t best = 0;
-            for (size_t j = 1; j < len; j++)
-                if (row[j * inner] > row[best * inner])
+            for (size_t j = 1; j < len && !isnan(row[best * inner]); j++)
+                if (row[j * inner] > row[best * inner] || isnan(row[j * inner]))
                     best = j;
             dv[(o * len + best) * inner + in] = gv[o * inner + in];
         }
@@ -849,6 +868,7 @@ cleanup:
     /* END SOLUTION */
 }
 
+/* sum_all / mean_all: g is a scalar; every element gets g (or g / numel). */
 static tt_status backward_sum_all(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
@@ -863,6 +883,8 @@ static tt_status backward_mean_all(tt_node *node, tt_tensor *g)
     /* END SOLUTION */
 }
 
+/* copy: dx = g.  reshape: dx = g reshaped to x's shape.  transpose(d0, d1): dx = g
+ * transposed back.  slice(dim, start, stop): dx is zero except the slice, which is g. */
 static tt_status backward_copy(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
@@ -898,7 +920,6 @@ static tt_status backward_transpose(tt_node *node, tt_tensor *g)
 static tt_status backward_slice(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
-    /* Elements outside the slice did not reach the output: their gradient is 0. */
     tt_tensor *x = node->inputs[0];
     if (!wants_grad(x))
         return TT_OK;
@@ -916,6 +937,8 @@ cleanup:
     /* END SOLUTION */
 }
 
+/* Elementwise: dx = g * f'(x), f' computed from x (the node keeps x, not the output):
+ * relu' = (x > 0); sigmoid' = s (1 - s); tanh' = 1 - tanh^2; gelu' in the guide. */
 static tt_status backward_relu(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
@@ -944,11 +967,11 @@ static tt_status backward_gelu(tt_node *node, tt_tensor *g)
     /* END SOLUTION */
 }
 
+/* y = softmax(x) along args.i[0]: dx = y * (g - sum(g * y)), the sum along the axis. */
 static tt_status backward_softmax(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
-    /* y = softmax(x) is recomputed (the node keeps only x); along the axis,
-     * dx = y * (g - sum(g * y)). */
+    /* y is recomputed: the node keeps only x. */
     tt_tensor *x = node->inputs[0];
     if (!wants_grad(x))
         return TT_OK;
@@ -982,6 +1005,7 @@ cleanup:
     /* END SOLUTION */
 }
 
+/* dropout: dx = g * mask, the scaled mask the forward saved in node->saved. */
 static tt_status backward_dropout(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
@@ -995,10 +1019,14 @@ static tt_status backward_dropout(tt_node *node, tt_tensor *g)
     /* END SOLUTION */
 }
 
+/* Losses (g is the scalar gradient of the loss; targets never get a gradient):
+ *   mse: dp = g * 2 (p - t) / N
+ *   bce: dp = g * (p - t) / (p (1 - p)) / N where eps <= p <= 1 - eps (eps = args.f[0]),
+ *        0 where the clamp is active
+ *   cross_entropy: dz = g * (softmax(z) - onehot(target)) / N, N rows */
 static tt_status backward_mse(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
-    /* L = mean((p - t)^2): dp = 2 (p - t) / N. The target gets nothing (losses.h). */
     tt_tensor *p = node->inputs[0], *t = node->inputs[1];
     if (!wants_grad(p))
         return TT_OK;
@@ -1025,14 +1053,13 @@ cleanup:
 static tt_status backward_bce(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
-    /* L = mean(-(t log q + (1-t) log(1-q))), q = clamp(p, eps, 1-eps):
-     * dp = (q - t) / (q (1 - q)) / N where p is inside the clamp, and 0 where the
-     * clamp is active (the loss does not change with p there). */
+    /* Where the clamp is active the loss does not move with p: the gradient is 0. */
     tt_tensor *p = node->inputs[0], *t = node->inputs[1];
     if (!wants_grad(p))
         return TT_OK;
-    float eps = node->args.f[0] > 0.0f ? node->args.f[0] : TT_BCE_EPSILON;
-    float lo = eps, hi = 1.0f - eps;
+    /* The bounds in double, as the forward clamps: in float, 1 - 1e-7 would round. */
+    double eps = node->args.f[0] > 0.0f ? (double)node->args.f[0] : (double)TT_BCE_EPSILON;
+    double lo = eps, hi = 1.0 - eps;
     tt_status st = TT_OK;
     tt_tensor *pc = NULL, *tc = NULL, *dp = NULL;
     TT_CHECK(tt_tensor_contiguous(&pc, p));
@@ -1044,8 +1071,8 @@ static tt_status backward_bce(tt_node *node, tt_tensor *g)
     float *dv = tt_tensor_data(dp);
     for (size_t i = 0; i < n; i++) {
         double q = pv[i];
-        if (pv[i] < lo || pv[i] > hi || pv[i] != pv[i])
-            continue;
+        if (!(q >= lo && q <= hi))
+            continue; /* clamped (or NaN): the loss does not move with p here */
         dv[i] = (float)(scale * (q - (double)tv[i]) / (q * (1.0 - q)));
     }
     st = tt_accumulate_grad(p, dp);
@@ -1060,7 +1087,6 @@ cleanup:
 static tt_status backward_cross_entropy(tt_node *node, tt_tensor *g)
 {
     /* BEGIN SOLUTION */
-    /* L = mean over rows of logsumexp(z) - z[target]: dz = (softmax(z) - onehot) / N. */
     tt_tensor *z = node->inputs[0], *t = node->inputs[1];
     if (!wants_grad(z))
         return TT_OK;

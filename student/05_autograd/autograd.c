@@ -68,6 +68,8 @@ tt_status tt_tensor_set_requires_grad(tt_tensor *t, bool requires_grad)
 
 void tt_tensor_zero_grad(tt_tensor *t)
 {
+    /* TODO: your code here. */
+    return;
 }
 
 /* ================================================================= recording */
@@ -120,12 +122,19 @@ void tt_node_release(tt_node *node)
 
 /* ================================================================== backward */
 
+/* Backward functions send every input's gradient here, leaves and intermediates
+ * alike. A leaf's goes straight into .grad. An intermediate's must not: while a pass
+ * runs, the gradient of a node's output is still incomplete until all its consumers
+ * have contributed, and .grad may already hold an earlier pass's sum. */
 tt_status tt_accumulate_grad(tt_tensor *t, tt_tensor *g)
 {
     /* TODO: your code here. */
     return TT_NOT_IMPLEMENTED();
 }
 
+/* Sort the graph from the root without recursion, seed the root's gradient, then
+ * visit nodes so that each one comes after every node that consumes its output.
+ * Grad mode is off meanwhile and back on (as it was) however the pass ends. */
 tt_status tt_backward_with(tt_tensor *root, tt_tensor *grad_root)
 {
     /* TODO: your code here. */
@@ -146,30 +155,38 @@ tt_status tt_grad_reduce_to_shape(tt_tensor **out, tt_tensor *grad, int ndim, co
 
 /* ========================================================== backward functions */
 
+/* In every backward function: g is the gradient of the node's output (the output's
+ * shape); inputs that do not require a gradient get nothing. Formulas in the guide. */
+
+/* out = a + b (broadcast): da = g, db = g, each summed back to its input's shape. */
 static tt_status backward_add(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
     return TT_NOT_IMPLEMENTED();
 }
 
+/* out = a - b: da = g, db = -g (reduced as for add). */
 static tt_status backward_sub(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
     return TT_NOT_IMPLEMENTED();
 }
 
+/* out = a * b: da = g * b, db = g * a (reduced). a and b may be the same tensor. */
 static tt_status backward_mul(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
     return TT_NOT_IMPLEMENTED();
 }
 
+/* out = a / b: da = g / b, db = -g a / b^2 (reduced). */
 static tt_status backward_div(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
     return TT_NOT_IMPLEMENTED();
 }
 
+/* out = a + s: da = g.  out = a * s (s in args.f[0]): da = g * s. */
 static tt_status backward_add_scalar(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
@@ -182,12 +199,16 @@ static tt_status backward_mul_scalar(tt_node *node, tt_tensor *g)
     return TT_NOT_IMPLEMENTED();
 }
 
+/* out = a b over the last two dims: da = g b^T, db = a^T g. When one 2-D b served
+ * every batch entry of a, db is the sum over the batch of a_i^T g_i. */
 static tt_status backward_matmul(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
     return TT_NOT_IMPLEMENTED();
 }
 
+/* sum along args.i[0] (keepdim args.i[1]): every element along the axis gets g;
+ * mean: g / (size of the axis). */
 static tt_status backward_sum(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
@@ -200,12 +221,14 @@ static tt_status backward_mean(tt_node *node, tt_tensor *g)
     return TT_NOT_IMPLEMENTED();
 }
 
+/* max along an axis: g goes to the first maximal element of each line, 0 elsewhere. */
 static tt_status backward_max(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
     return TT_NOT_IMPLEMENTED();
 }
 
+/* sum_all / mean_all: g is a scalar; every element gets g (or g / numel). */
 static tt_status backward_sum_all(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
@@ -218,6 +241,8 @@ static tt_status backward_mean_all(tt_node *node, tt_tensor *g)
     return TT_NOT_IMPLEMENTED();
 }
 
+/* copy: dx = g.  reshape: dx = g reshaped to x's shape.  transpose(d0, d1): dx = g
+ * transposed back.  slice(dim, start, stop): dx is zero except the slice, which is g. */
 static tt_status backward_copy(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
@@ -242,6 +267,8 @@ static tt_status backward_slice(tt_node *node, tt_tensor *g)
     return TT_NOT_IMPLEMENTED();
 }
 
+/* Elementwise: dx = g * f'(x), f' computed from x (the node keeps x, not the output):
+ * relu' = (x > 0); sigmoid' = s (1 - s); tanh' = 1 - tanh^2; gelu' in the guide. */
 static tt_status backward_relu(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
@@ -266,18 +293,25 @@ static tt_status backward_gelu(tt_node *node, tt_tensor *g)
     return TT_NOT_IMPLEMENTED();
 }
 
+/* y = softmax(x) along args.i[0]: dx = y * (g - sum(g * y)), the sum along the axis. */
 static tt_status backward_softmax(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
     return TT_NOT_IMPLEMENTED();
 }
 
+/* dropout: dx = g * mask, the scaled mask the forward saved in node->saved. */
 static tt_status backward_dropout(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
     return TT_NOT_IMPLEMENTED();
 }
 
+/* Losses (g is the scalar gradient of the loss; targets never get a gradient):
+ *   mse: dp = g * 2 (p - t) / N
+ *   bce: dp = g * (p - t) / (p (1 - p)) / N where eps <= p <= 1 - eps (eps = args.f[0]),
+ *        0 where the clamp is active
+ *   cross_entropy: dz = g * (softmax(z) - onehot(target)) / N, N rows */
 static tt_status backward_mse(tt_node *node, tt_tensor *g)
 {
     /* TODO: your code here. */
