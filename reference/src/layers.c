@@ -505,11 +505,12 @@ tt_status tt_sequential_append(tt_layer *seq_layer, tt_layer *layer)
         return tt_error_set(TT_ERR_INVALID_ARG, "tt_sequential_append: cannot append a "
                             "Sequential to itself");
     if (!seq_layer || seq_layer->vtable != &sequential_vtable) {
+        tt_status st = tt_error_set(TT_ERR_INVALID_ARG, "tt_sequential_append: container is "
+                                    "%s (expected a layer made by tt_sequential_new); the %s "
+                                    "layer was freed", seq_layer ? tt_layer_name(seq_layer)
+                                                                 : "NULL", tt_layer_name(layer));
         tt_layer_free(layer);
-        return tt_error_set(TT_ERR_INVALID_ARG, "tt_sequential_append: container is %s "
-                            "(expected a layer made by tt_sequential_new); the %s layer was "
-                            "freed", seq_layer ? tt_layer_name(seq_layer) : "NULL",
-                            tt_layer_name(layer));
+        return st;
     }
     sequential_layer *seq = (sequential_layer *)seq_layer;
     for (size_t i = 0; i < seq->count; i++)
