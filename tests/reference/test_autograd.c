@@ -1226,6 +1226,35 @@ static void test_op_without_backward(void)
     tt_tensor_free(x);
 }
 
+/* A backward function that starts another pass: refused, and the outer pass fails
+ * with that error and leaves grad mode as it found it. */
+static tt_status nested_backward(tt_node *node, tt_tensor *g)
+{
+    (void)g;
+    return tt_backward(node->inputs[0]);
+}
+static const tt_op nested_op = {"nested", nested_backward};
+
+static void test_backward_inside_backward(void)
+{
+    tt_tensor *x = from(0, NULL, (const float[]){1}), *y = NULL;
+    CHECK_OK(tt_tensor_set_requires_grad(x, true));
+    CHECK_OK(tt_tensor_zeros(&y, 0, NULL));
+    CHECK_OK(tt_autograd_record(y, &nested_op, 1, (tt_tensor *const[]){x}, NULL, NULL));
+    CHECK_STATUS(tt_backward(y), TT_ERR_STATE);
+    CHECK_ERROR_MENTIONS("another backward");
+    CHECK(tt_grad_is_enabled());
+    CHECK(x->grad == NULL);
+    /* The failed pass left nothing behind that blocks the next one. */
+    tt_tensor *z = NULL;
+    CHECK_OK(tt_tensor_mul_scalar(&z, x, 3.0f));
+    CHECK_OK(tt_backward(z));
+    check_grad_values(x, (const float[]){3}, 1);
+    tt_tensor_free(z);
+    tt_tensor_free(y);
+    tt_tensor_free(x);
+}
+
 /* The small graph of the next test: loss = mean(relu(x w + b) * x') with x' = x[:, :2]. */
 static tt_status small_graph(tt_tensor **loss, tt_tensor *x, tt_tensor *w, tt_tensor *b)
 {
@@ -1358,6 +1387,7 @@ int main(int argc, char **argv)
     RUN(test_backward_errors);
     RUN(test_record_errors);
     RUN(test_op_without_backward);
+    RUN(test_backward_inside_backward);
     RUN(test_allocation_failures_in_backward);
     RUN(test_allocation_failures_in_recording);
     return harness_summary();

@@ -36,7 +36,9 @@ typedef struct tt_node_args {
 
 /* Computes the gradients of node->inputs from grad_out (the gradient of the node's
  * output, same shape as the output) and accumulates them with tt_accumulate_grad
- * into every input that requires a gradient. */
+ * into every input that requires a gradient, and into no other. Runs with grad mode
+ * off (nothing it computes is recorded); must not modify grad_out, which it borrows.
+ * A tensor in two input slots (x * x) gets one contribution per slot. */
 typedef tt_status (*tt_backward_fn)(tt_node *node, tt_tensor *grad_out);
 
 typedef struct tt_op {
@@ -72,9 +74,9 @@ typedef enum tt_op_id {
     TT_OP_RELU, TT_OP_SIGMOID, TT_OP_TANH, TT_OP_GELU,
     TT_OP_SOFTMAX,      /* i[0] = axis */
     TT_OP_DROPOUT,      /* saved = the scaled mask (0 or 1/(1-p)) */
-    TT_OP_MSE,
-    TT_OP_BCE,          /* f[0] = clamp epsilon */
-    TT_OP_CROSS_ENTROPY,
+    TT_OP_MSE,          /* inputs {pred, target}: only pred gets a gradient */
+    TT_OP_BCE,          /* f[0] = clamp epsilon (0: TT_BCE_EPSILON); gradient 0 where clamped */
+    TT_OP_CROSS_ENTROPY, /* inputs {logits [N,C], targets [N]}: only logits */
     TT_OP_COUNT
 } tt_op_id;
 
@@ -89,8 +91,10 @@ extern const tt_op tt_ops[TT_OP_COUNT];
 bool tt_grad_set_enabled(bool enabled);
 bool tt_grad_is_enabled(void);
 
-/* Mark a leaf tensor as wanting (or not) a gradient. Errors: TT_ERR_INVALID_ARG for
- * a non-leaf (a tensor with grad_fn) asked to stop requiring a gradient. */
+/* Mark a leaf tensor as wanting (or not) a gradient. Any tensor can be a leaf,
+ * views included: a view made while nothing required a gradient has no grad_fn.
+ * Errors: TT_ERR_INVALID_ARG for t NULL, or for a non-leaf (a tensor with grad_fn)
+ * asked to stop requiring a gradient (compute it in no-grad mode instead). */
 tt_status tt_tensor_set_requires_grad(tt_tensor *t, bool requires_grad);
 
 /* ------------------------------------------------------------- recording */
@@ -100,40 +104,57 @@ tt_status tt_tensor_set_requires_grad(tt_tensor *t, bool requires_grad);
 bool tt_autograd_needed(int n_inputs, tt_tensor *const *inputs);
 
 /* Record that `out` was produced by `op` from `inputs`. Does nothing (TT_OK) unless
- * tt_autograd_needed(). Otherwise makes a node that retains the inputs and `saved`
- * (may be NULL), copies *args (may be NULL), and sets out->grad_fn and
- * out->requires_grad. Errors: TT_ERR_INVALID_ARG (n_inputs outside 1..3, out already
- * recorded), TT_ERR_NOMEM; on error `out` is unchanged and the caller frees it. */
+ * tt_autograd_needed(). Otherwise makes a node that retains the inputs (NULL entries
+ * stay NULL) and `saved` (may be NULL), copies *args (may be NULL: all zero), and sets
+ * out->grad_fn and out->requires_grad. Errors: TT_ERR_INVALID_ARG (out or op NULL,
+ * n_inputs outside 1..3, out already recorded), TT_ERR_NOMEM; on error `out` is
+ * unchanged and the caller frees it. */
 tt_status tt_autograd_record(tt_tensor *out, const tt_op *op, int n_inputs,
                              tt_tensor *const *inputs, const tt_node_args *args, tt_tensor *saved);
 
 /* Release one reference to a node (tensor.c calls this when freeing a tensor);
- * at zero release its inputs and saved tensor. NULL does nothing. */
+ * at zero release its inputs and saved tensor. NULL does nothing. Freeing a chain
+ * of any depth takes constant stack: nodes freed on the way are queued, not
+ * released recursively. */
 void tt_node_release(tt_node *node);
 
 /* -------------------------------------------------------------- backward */
 
 /* Backpropagate from `root`, which must have exactly one element (a loss):
  * seeds d(root)/d(root) = 1 and accumulates into the .grad of every tensor in the
- * graph that requires a gradient (leaves and intermediates alike). Calling it twice
- * accumulates twice. Errors: TT_ERR_SHAPE (root not a single element),
- * TT_ERR_STATE (root does not require a gradient). */
+ * graph that requires a gradient (leaves and intermediates alike, the root too).
+ * The graph is left as it was: calling it twice accumulates twice. An intermediate's
+ * .grad is only an output: what it held before does not flow further down.
+ * Runs with grad mode off and restores it. Needs no stack proportional to the depth
+ * of the graph. Errors: TT_ERR_INVALID_ARG (root NULL), TT_ERR_SHAPE (root not a
+ * single element), TT_ERR_STATE (root does not require a gradient; called from a
+ * backward function; an op without a backward function), TT_ERR_NOMEM, or whatever
+ * a backward function reports. After an error some .grad may hold part of this
+ * pass's gradients: zero them before trying again. */
 tt_status tt_backward(tt_tensor *root);
 
-/* Like tt_backward with an explicit output gradient of root's shape. */
+/* Like tt_backward with an explicit output gradient of root's shape (borrowed, not
+ * modified): the gradients of sum(grad_root * root), for a root of any shape.
+ * Errors: as tt_backward, with TT_ERR_SHAPE when grad_root's shape is not root's. */
 tt_status tt_backward_with(tt_tensor *root, tt_tensor *grad_root);
 
-/* Add g into t->grad (allocating t->grad as a copy of g the first time).
- * g must have t's shape. Errors: TT_ERR_SHAPE. */
+/* Add g into t->grad (allocating t->grad as a copy of g the first time: never g
+ * itself). g (borrowed, any strides) must have t's shape. During tt_backward this is
+ * how backward functions hand over gradients: for a tensor produced by a node of
+ * the running pass, g is added to that node's pending output gradient instead, and
+ * reaches t->grad once all of it is in. Errors: TT_ERR_INVALID_ARG (NULL),
+ * TT_ERR_SHAPE; t->grad is unchanged on error. */
 tt_status tt_accumulate_grad(tt_tensor *t, tt_tensor *g);
 
 /* Sum a broadcast gradient back to `shape`: leading dimensions that broadcasting
  * added are summed away, dimensions that were 1 are summed with keepdim.
- * grad [4,2,3] to [2,1] gives [2,1]. Errors: TT_ERR_SHAPE when `shape` does not
- * broadcast to grad's shape. */
+ * grad [4,2,3] to [2,1] gives [2,1]; to ndim 0 (shape may be NULL) the total.
+ * *out is the caller's; when no summing is needed it is grad itself, retained.
+ * Never recorded. Errors: TT_ERR_INVALID_ARG (out or grad NULL), TT_ERR_SHAPE when
+ * `shape` does not broadcast to grad's shape. */
 tt_status tt_grad_reduce_to_shape(tt_tensor **out, tt_tensor *grad, int ndim, const size_t *shape);
 
-/* Drop t->grad (the next backward starts from zero). */
+/* Drop t->grad (the next backward starts from zero). NULL does nothing. */
 void tt_tensor_zero_grad(tt_tensor *t);
 
 #ifdef __cplusplus
