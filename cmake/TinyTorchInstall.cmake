@@ -1,16 +1,12 @@
-# What `cmake --install build --prefix P` puts where, beyond the targets' own rules:
+# Where `cmake --install build --prefix P` puts things, and the test that checks it:
 #
-#   P/bin/tito                           cli/CMakeLists.txt
+#   P/bin/tito, P/bin/tt-digits-mlp      cli/CMakeLists.txt, milestones/CMakeLists.txt
 #   P/include/tinytorch/*.h              reference/CMakeLists.txt
 #   P/lib/libtinytorch.a, libtinytorch_core.a   reference/CMakeLists.txt
-#   P/share/tinytorch/data/              the milestones' data with its licence note
-#                                        (tt_data_dir() looks there: reference/CMakeLists.txt)
+#   P/share/tinytorch/data/              milestones/CMakeLists.txt: the digits and their
+#                                        licence note (tt_data_dir() looks there)
 #
-# and the test that checks the whole layout: install.layout.
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/milestones/data/
-  DESTINATION ${CMAKE_INSTALL_DATADIR}/tinytorch/data
-  FILES_MATCHING PATTERN "*.csv" PATTERN "README.md")
-
+# Each part installs its own files; install.layout checks the sum.
 tt_read_modules()
 # A list cannot cross a command line whole: pass it comma-separated.
 string(REPLACE ";" "," modules_csv "${TT_MODULE_NAMES}")

@@ -11,6 +11,7 @@ endif()
 string(REPLACE "," ";" MODULES "${MODULES}")
 set(expected
   ${BINDIR}/tito
+  ${BINDIR}/tt-digits-mlp
   ${LIBDIR}/libtinytorch.a
   ${LIBDIR}/libtinytorch_core.a
   ${INCLUDEDIR}/tinytorch/core.h

@@ -4,10 +4,13 @@
 #
 #   ./scripts/test.sh
 #
-# CI=true turns warnings into errors. BUILD_DIR and ASAN_BUILD_DIR (default build and
-# build-asan) choose the build folders. Packages: ./scripts/deps.sh.
+# It first installs any missing package (./scripts/deps.sh: run it as root or as a user
+# who may use sudo). CI=true turns warnings into errors. BUILD_DIR and ASAN_BUILD_DIR
+# (default build and build-asan) choose the build folders.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+./scripts/deps.sh
 
 build=${BUILD_DIR:-build}
 asan=${ASAN_BUILD_DIR:-build-asan}
