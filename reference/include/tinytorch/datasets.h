@@ -85,9 +85,12 @@ static inline tt_status tt_digits_tensors(tt_tensor **x, tt_tensor **y, const tt
     if (!xs || !ys || n == 0)
         return tt_error_set(TT_ERR_STATE, "tt_digits_tensors: the digits are not loaded "
                                           "(call tt_digits_load first)");
-    tt_status st = tt_tensor_from_data(x, 2, TT_SHAPE(n, TT_DIGITS_PIXELS), xs);
+    /* Plain arrays, not TT_SHAPE: compound literals are not C++, and this is a header. */
+    const size_t x_shape[2] = {n, TT_DIGITS_PIXELS};
+    const size_t y_shape[1] = {n};
+    tt_status st = tt_tensor_from_data(x, 2, x_shape, xs);
     if (st == TT_OK)
-        st = tt_tensor_from_data(y, 1, TT_SHAPE(n), ys);
+        st = tt_tensor_from_data(y, 1, y_shape, ys);
     if (st != TT_OK) {
         tt_tensor_free(*x);
         *x = NULL;
