@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -418,6 +419,11 @@ static int write_json(const char *path, const options *opt, const results *res)
         free(tmp);
         return err;
     }
+    /* mkstemp makes the file 0600; results are not secret, so give them the mode any
+     * new file would get. */
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     FILE *fp = fdopen(fd, "w");
     if (!fp) {
         int err = errno;
