@@ -53,13 +53,15 @@ extern "C" {
 /* ---------------------------------------------------------------------- dataset */
 
 typedef struct tt_dataset {
-    tt_tensor *x;  /* retained; [N, ...] */
-    tt_tensor *y;  /* retained; [N, ...] */
+    tt_tensor *x;  /* contiguous; [N, ...] */
+    tt_tensor *y;  /* contiguous; [N, ...] */
     size_t length; /* N */
 } tt_dataset;
 
-/* A dataset of the pairs (x[i], y[i]). Takes a reference to x and to y (the caller
- * keeps its own). Errors: TT_ERR_INVALID_ARG (a NULL argument), TT_ERR_SHAPE (x or y
+/* A dataset of the pairs (x[i], y[i]). Holds x and y as tt_tensor_contiguous gives
+ * them: a new reference to a contiguous tensor, or a contiguous copy of a strided view
+ * made now (later writes through that view are then not seen). The caller keeps its
+ * own references. Errors: TT_ERR_INVALID_ARG (a NULL argument), TT_ERR_SHAPE (x or y
  * has no dimension, or their first dimensions differ), TT_ERR_NOMEM. */
 tt_status tt_dataset_new(tt_dataset **out, tt_tensor *x, tt_tensor *y);
 
