@@ -12,9 +12,8 @@
  * powf and NumPy's float32 power are not guaranteed to agree to the last bit.
  *
  * A step is all or nothing: every gradient is checked and every missing state buffer
- * allocated before the first parameter changes, so a failing step leaves the model
- * and the optimizer as they were (an allocated zero buffer behaves exactly like a
- * missing one).
+ * allocated (on the side) before the first parameter changes, so a failing step leaves
+ * the parameters and the optimizer exactly as they were.
  */
 #include "tinytorch/optimizers.h"
 
@@ -187,57 +186,58 @@ tt_status tt_optimizer_step(tt_optimizer *opt)
         return tt_error_set(TT_ERR_INVALID_ARG, "tt_optimizer_step: optimizer is NULL");
     const bool adam = opt->kind != TT_OPTIM_SGD;
     const bool momentum = opt->kind == TT_OPTIM_SGD && opt->options.momentum != 0.0f;
-    /* Pass 1: check and allocate; nothing is updated yet. */
-    for (size_t i = 0; i < opt->n_params; i++) {
+    const size_t n = opt->n_params;
+    /* work[i]: parameter i's gradient as a contiguous tensor; work[n + i], work[2n + i]:
+     * its new state buffers, handed to the optimizer only once everything is ready. */
+    tt_tensor **work = tt_calloc(3 * n, sizeof *work);
+    if (!work)
+        return TT_ERR_NOMEM;
+    tt_status st = TT_OK;
+    for (size_t i = 0; i < n; i++) {
         tt_tensor *p = opt->params[i], *g = p->grad;
         if (!g)
             continue;
         if (!tt_tensor_same_shape(p, g)) {
             char ps[64], gs[64];
-            return tt_error_set(TT_ERR_SHAPE, "tt_optimizer_step: parameter %zu has shape %s "
-                                "but its grad has shape %s", i, shape_str(ps, sizeof ps, p),
-                                shape_str(gs, sizeof gs, g));
+            st = tt_error_set(TT_ERR_SHAPE, "tt_optimizer_step: parameter %zu has shape %s but "
+                              "its grad has shape %s", i, shape_str(ps, sizeof ps, p),
+                              shape_str(gs, sizeof gs, g));
+            goto cleanup;
         }
-        if ((adam || momentum) && !opt->state1[i]) {
-            tt_status st = tt_tensor_zeros(&opt->state1[i], p->ndim, p->shape);
-            if (st != TT_OK)
-                return st;
-        }
-        if (adam && !opt->state2[i]) {
-            tt_status st = tt_tensor_zeros(&opt->state2[i], p->ndim, p->shape);
-            if (st != TT_OK)
-                return st;
-        }
+        TT_CHECK(tt_tensor_contiguous(&work[i], g));
+        if ((adam || momentum) && !opt->state1[i])
+            TT_CHECK(tt_tensor_zeros(&work[n + i], p->ndim, p->shape));
+        if (adam && !opt->state2[i])
+            TT_CHECK(tt_tensor_zeros(&work[2 * n + i], p->ndim, p->shape));
     }
-    /* Gradients are read through contiguous views; copies of strided ones are all made
-     * before the first update, so running out of memory here still changes nothing. */
-    tt_tensor **flat = tt_calloc(opt->n_params, sizeof *flat);
-    if (!flat)
-        return TT_ERR_NOMEM;
-    tt_status st = TT_OK;
-    for (size_t i = 0; i < opt->n_params; i++) {
-        if (opt->params[i]->grad)
-            TT_CHECK(tt_tensor_contiguous(&flat[i], opt->params[i]->grad));
-    }
+    /* Nothing below can fail. */
     long t = opt->step_count + 1;
-    for (size_t i = 0; i < opt->n_params; i++) {
-        if (!flat[i])
+    for (size_t i = 0; i < n; i++) {
+        if (!work[i])
             continue;
+        if (work[n + i]) {
+            opt->state1[i] = work[n + i];
+            work[n + i] = NULL;
+        }
+        if (work[2 * n + i]) {
+            opt->state2[i] = work[2 * n + i];
+            work[2 * n + i] = NULL;
+        }
         tt_tensor *p = opt->params[i];
         float *pd = tt_tensor_data(p);
-        const float *gd = tt_tensor_data(flat[i]);
+        const float *gd = tt_tensor_data(work[i]);
         float *s1 = opt->state1[i] ? tt_tensor_data(opt->state1[i]) : NULL;
-        size_t n = tt_tensor_numel(p);
+        size_t numel = tt_tensor_numel(p);
         if (adam)
-            adam_update(opt, pd, gd, s1, tt_tensor_data(opt->state2[i]), n, t);
+            adam_update(opt, pd, gd, s1, tt_tensor_data(opt->state2[i]), numel, t);
         else
-            sgd_update(opt, pd, gd, s1, n);
+            sgd_update(opt, pd, gd, s1, numel);
     }
     opt->step_count = t;
 cleanup:
-    for (size_t i = 0; i < opt->n_params; i++)
-        tt_tensor_free(flat[i]);
-    tt_free(flat);
+    for (size_t i = 0; i < 3 * n; i++)
+        tt_tensor_free(work[i]);
+    tt_free(work);
     return st;
     /* END SOLUTION */
 }

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,22 +425,35 @@ static tt_status write_atomic(const char *path, const unsigned char *buf, size_t
 {
     tt_status st = TT_OK;
     int fd = -1;
+    bool tmp_exists = false; /* to unlink on failure */
     size_t len = strlen(path);
-    char *tmp = tt_malloc(len + sizeof ".tmp.XXXXXX");
+    /* ".tmp.<pid>.<n>": room for two 20-digit numbers. */
+    size_t tmp_cap = len + 48;
+    char *tmp = tt_malloc(tmp_cap);
     char *dir = tt_malloc(len + 2);
     if (!tmp || !dir) {
         st = TT_ERR_NOMEM;
         goto cleanup;
     }
-    /* Same directory, so rename() stays within one file system and is atomic. */
-    snprintf(tmp, len + sizeof ".tmp.XXXXXX", "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
+    /* Same directory, so rename() stays within one file system and is atomic. Not
+     * mkstemp: its files are 0600, while open() with 0666 gives a checkpoint the mode
+     * any new file gets under the user's umask, without touching the umask. O_EXCL
+     * makes a name taken by another writer (thread or process) fail, and we try the
+     * next one. */
+    static atomic_uint counter;
+    for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
+        snprintf(tmp, tmp_cap, "%s.tmp.%ld.%u", path, (long)getpid(),
+                 atomic_fetch_add(&counter, 1u));
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
     if (fd < 0) {
         st = tt_error_set(TT_ERR_IO, "tt_checkpoint_save: cannot create a temporary file "
                           "next to '%s': %s", path, strerror(errno));
-        tmp[0] = '\0';
         goto cleanup;
     }
+    tmp_exists = true;
     for (size_t done = 0; done < size;) {
         ssize_t w = write(fd, buf + done, size - done);
         if (w < 0 && errno == EINTR)
@@ -470,7 +484,7 @@ static tt_status write_atomic(const char *path, const unsigned char *buf, size_t
                           path, strerror(errno));
         goto cleanup;
     }
-    tmp[0] = '\0';
+    tmp_exists = false;
     /* Make the rename itself durable. Some file systems cannot fsync a directory; the
      * checkpoint is complete either way, so that failure is not reported. */
     snprintf(dir, len + 2, "%s", path);
@@ -489,7 +503,7 @@ static tt_status write_atomic(const char *path, const unsigned char *buf, size_t
 cleanup:
     if (fd >= 0)
         close(fd);
-    if (tmp && tmp[0])
+    if (tmp_exists)
         unlink(tmp);
     tt_free(tmp);
     tt_free(dir);

@@ -146,9 +146,9 @@ uint32_t tt_crc32(uint32_t crc, const void *data, size_t size);
 
 /* Save the model's parameters and, when opt is not NULL, the optimizer's kind,
  * options, step count and state, to `path`. The write is atomic: the file is written
- * under a temporary name in the same directory (mode 0600), flushed to disk (fsync),
- * then renamed over `path`, so a crash leaves either the old file or the new one,
- * never a mixture. opt must be an optimizer over tensors of the model's parameter
+ * under a temporary name in the same directory (<path>.tmp.<pid>.<n>, mode 0666 minus
+ * the umask, as any new file), flushed to disk (fsync), then renamed over `path`, so a
+ * crash leaves either the old file or the new one, never a mixture. opt must be an optimizer over tensors of the model's parameter
  * shapes, in the same order. Errors: TT_ERR_INVALID_ARG (NULL path or model),
  * TT_ERR_SHAPE (opt does not match the model's parameters), TT_ERR_IO (the file or
  * its temporary cannot be written), TT_ERR_NOMEM. */
