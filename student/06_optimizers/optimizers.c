@@ -31,9 +31,8 @@
  * powf and NumPy's float32 power are not guaranteed to agree to the last bit.
  *
  * A step is all or nothing: every gradient is checked and every missing state buffer
- * allocated before the first parameter changes, so a failing step leaves the model
- * and the optimizer as they were (an allocated zero buffer behaves exactly like a
- * missing one).
+ * allocated (on the side) before the first parameter changes, so a failing step leaves
+ * the parameters and the optimizer exactly as they were.
  */
 #include "tinytorch/optimizers.h"
 
