@@ -417,8 +417,9 @@ static void test_clip_grad_norm(void)
     }
     free_clip_params(p, &ps);
 
-    /* Under the limit (and with an infinite limit) nothing changes. */
+    /* Under the limit (just under, far under, infinite) nothing changes. */
     make_clip_params(p, &ps);
+    CHECK_OK(tt_clip_grad_norm(NULL, &ps, 1.01f * got));
     CHECK_OK(tt_clip_grad_norm(NULL, &ps, 1e6f));
     CHECK_OK(tt_clip_grad_norm(NULL, &ps, INFINITY));
     check_fixture_near(p[0]->grad, "clip.g0", 0.0, 0.0);

@@ -59,7 +59,8 @@ struct tt_layer {
 /* out = layer(x). Errors: whatever the layer's computation reports (e.g. TT_ERR_SHAPE). */
 tt_status tt_layer_forward(tt_layer *layer, tt_tensor **out, tt_tensor *x);
 
-/* Append the layer's parameters (borrowed) to params. */
+/* Append the layer's parameters (borrowed) to params. On error (TT_ERR_NOMEM) params
+ * may already hold some of them; release it as usual. */
 tt_status tt_layer_parameters(tt_layer *layer, tt_params *params);
 
 /* Training (dropout active) or evaluation mode, recursively for containers. */
@@ -76,7 +77,12 @@ void tt_layer_free(tt_layer *layer);
 /* y = x W + b with W [in, out] and b [out]; x is [N, in] (or [..., in]).
  * W is initialised uniform in [-1/sqrt(in), 1/sqrt(in)] (Kaiming-uniform with
  * a = sqrt(5), as common frameworks do), b likewise when `bias` is true (else no bias).
- * Draws W first, then b, from rng. Errors: TT_ERR_INVALID_ARG (a zero size). */
+ * Draws W first, then b, from rng, exactly as tt_tensor_uniform(-bound, bound) does,
+ * with bound = (float)(1 / sqrt(in)) computed in double. W and b require gradients.
+ * The forward is tt_tensor_matmul then a broadcast tt_tensor_add, so autograd records
+ * it with no code of its own; an x with fewer than 2 dimensions or a last dimension
+ * other than in_features is a TT_ERR_SHAPE naming both.
+ * Errors: TT_ERR_INVALID_ARG (a zero size, rng NULL), TT_ERR_NOMEM. */
 tt_status tt_linear_new(tt_layer **out, size_t in_features, size_t out_features, bool bias,
                         tt_rng *rng);
 
@@ -105,11 +111,15 @@ tt_status tt_softmax_layer_new(tt_layer **out);
 
 /* ------------------------------------------------------------- Sequential */
 
-/* An empty container; layers run in the order appended. */
+/* An empty container; layers run in the order appended. An empty Sequential is the
+ * identity (its forward returns a copy). */
 tt_status tt_sequential_new(tt_layer **out);
 
 /* Append a layer; the container takes ownership of it (also on failure, when it frees
- * it), so a chain of appends needs no cleanup of its own. */
+ * it), so a chain of appends needs no cleanup of its own. Two refusals do not free
+ * the layer, because it is still in use: appending a Sequential to itself, and
+ * appending a layer this container already holds (both TT_ERR_INVALID_ARG).
+ * Errors: TT_ERR_INVALID_ARG (layer NULL, seq NULL or not a Sequential), TT_ERR_NOMEM. */
 tt_status tt_sequential_append(tt_layer *seq, tt_layer *layer);
 
 /* Number of layers, and borrowed access to one. */

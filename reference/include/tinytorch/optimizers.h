@@ -14,6 +14,11 @@
  *          p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
  *   AdamW: as Adam with wd = 0 in g', then p -= lr wd p applied before the Adam update
  *          (decoupled weight decay).
+ * Each formula is evaluated in float32, one operation at a time in the order written
+ * (products left to right: lr wd p is (lr * wd) * p); only Adam's bias corrections
+ * 1 - b^t are computed in double and rounded once to float. t is the optimizer's
+ * step count, shared by all parameters, also by one that skipped some steps.
+ * A step is all or nothing: on error no parameter and no state has changed.
  */
 #ifndef TINYTORCH_OPTIMIZERS_H
 #define TINYTORCH_OPTIMIZERS_H
@@ -50,13 +55,21 @@ typedef struct tt_optimizer {
     long step_count;      /* completed steps */
 } tt_optimizer;
 
-/* An optimizer over a copy of the list `params` (each tensor retained).
+/* An optimizer over a copy of the list `params` (each tensor retained). options NULL
+ * means TT_OPTIMIZER_OPTIONS_INIT; options the kind does not use (momentum for Adam,
+ * betas and eps for SGD) are not checked. Parameters are updated in place through
+ * their flat data, so each must be contiguous, and appear once.
  * Errors: TT_ERR_INVALID_ARG (unknown kind, lr <= 0, momentum outside [0,1),
- * betas outside [0,1), eps <= 0, negative weight decay, no parameters), TT_ERR_NOMEM. */
+ * betas outside [0,1), eps <= 0, negative weight decay, lr, weight decay or eps
+ * infinite or nan, no parameters, a NULL, non-contiguous or repeated parameter),
+ * TT_ERR_NOMEM. */
 tt_status tt_optimizer_new(tt_optimizer **out, tt_optimizer_kind kind, const tt_params *params,
                            const tt_optimizer_options *options);
 
-/* Apply one update to every parameter that has a gradient. */
+/* Apply one update to every parameter that has a gradient, then count the step.
+ * Errors: TT_ERR_INVALID_ARG (opt NULL), TT_ERR_SHAPE (a grad whose shape is not its
+ * parameter's), TT_ERR_NOMEM (state buffers are allocated at a parameter's first
+ * update). */
 tt_status tt_optimizer_step(tt_optimizer *opt);
 
 /* Drop the gradient of every parameter (tt_tensor_zero_grad). */
