@@ -459,11 +459,148 @@ static tt_status reduce_all(const char *fn, tt_tensor **out, const tt_tensor *t,
 
 /* ---------------------------------------------------------------------- matmul */
 
-/* C[m,n] (contiguous, row stride n) = A[m,k] B[k,n], where A and B are read through
- * their row and column strides. Each C[i][j] is accumulated in float, in ascending k,
- * starting from 0: the same rounding as the textbook triple loop. */
-static void gemm(size_t m, size_t n, size_t k, const float *a, ptrdiff_t a_rs, ptrdiff_t a_cs,
-                 const float *b, ptrdiff_t b_rs, ptrdiff_t b_cs, float *c)
+/*
+ * C = A B, where every C[i][j] is accumulated in float, in ascending k, starting from
+ * 0: exactly the rounding of the textbook triple loop, on every machine (the build is
+ * ISO C, so a*b+c is never contracted into an FMA). The speed comes only from the
+ * order in which the (i, j) pairs are visited, never from reordering a sum:
+ *
+ *  - cache blocking: B is cut into blocks of KC rows by NC columns and A into blocks
+ *    of MC rows by KC columns; a block of A (128 KB) stays in L2 while it meets every
+ *    column of the B block, and one sliver of B (8 KB) stays in L1;
+ *  - packing: each block is copied into the order the micro-kernel reads it (A in
+ *    slivers of MR rows, one column after another; B in slivers of NR columns, one row
+ *    after another), through the inputs' strides, so transposed views cost nothing
+ *    extra, and short edge slivers are padded with zeros;
+ *  - the micro-kernel keeps an MR x NR tile of C in 64 scalar accumulators for the
+ *    whole KC loop, which the compiler turns into 8 vector registers, one multiply
+ *    and one add per row and step.
+ *
+ * KC blocks are visited in ascending order, each continuing the partial sums the
+ * previous one left in C, so the k order of every sum is the textbook one.
+ */
+#define MM_MR 8      /* rows of the register tile */
+#define MM_NR 8      /* columns of the register tile: one 256-bit vector of floats */
+#define MM_KC 256    /* depth of a packed block */
+#define MM_MC 128    /* rows of a packed block of A */
+#define MM_NC 2048   /* columns of a packed block of B */
+#define MM_SMALL 32768.0 /* below this many multiply-adds, packing costs more than it saves */
+
+/* The register tile, written out as named scalars: arrays would live in memory, and
+ * GCC's vectorizer packs these 8 per row into one register without lane shuffles when
+ * each row's columns are listed from last to first. */
+#define MK_COLS(X, i) X(i, 7) X(i, 6) X(i, 5) X(i, 4) X(i, 3) X(i, 2) X(i, 1) X(i, 0)
+#define MK_ROWS(X)                                                                          \
+    MK_COLS(X, 0) MK_COLS(X, 1) MK_COLS(X, 2) MK_COLS(X, 3)                                 \
+    MK_COLS(X, 4) MK_COLS(X, 5) MK_COLS(X, 6) MK_COLS(X, 7)
+#define MK_INIT(i, j) float c##i##_##j = first ? 0.0f : c[i * ldc + j];
+#define MK_STEP(i, j) c##i##_##j = c##i##_##j + ap[i] * bp[j];
+#define MK_SAVE(i, j) c[i * ldc + j] = c##i##_##j;
+
+/* c[0..MR)[0..NR) (row stride ldc) = (first ? 0 : c) + the kc steps of a sliver pair:
+ * a[p*MR + i] and b[p*NR + j]. */
+static void micro_kernel(size_t kc, const float *restrict a, const float *restrict b,
+                         float *restrict c, size_t ldc, bool first)
+{
+    MK_ROWS(MK_INIT)
+    for (size_t p = 0; p < kc; p++) {
+        const float *ap = a + p * MM_MR, *bp = b + p * MM_NR;
+        MK_ROWS(MK_STEP)
+    }
+    MK_ROWS(MK_SAVE)
+}
+#undef MK_COLS
+#undef MK_ROWS
+#undef MK_INIT
+#undef MK_STEP
+#undef MK_SAVE
+
+/* Pack the mc x kc block of A at `a` into slivers of MR rows: pa[s][p][i]. */
+static void pack_a(size_t mc, size_t kc, const float *a, ptrdiff_t rs, ptrdiff_t cs, float *pa)
+{
+    for (size_t i0 = 0; i0 < mc; i0 += MM_MR) {
+        size_t mr = mc - i0 < MM_MR ? mc - i0 : MM_MR;
+        for (size_t p = 0; p < kc; p++) {
+            const float *col = a + (ptrdiff_t)i0 * rs + (ptrdiff_t)p * cs;
+            for (size_t i = 0; i < mr; i++)
+                pa[i] = col[(ptrdiff_t)i * rs];
+            for (size_t i = mr; i < MM_MR; i++)
+                pa[i] = 0.0f;
+            pa += MM_MR;
+        }
+    }
+}
+
+/* Pack the kc x nc block of B at `b` into slivers of NR columns: pb[s][p][j]. */
+static void pack_b(size_t kc, size_t nc, const float *b, ptrdiff_t rs, ptrdiff_t cs, float *pb)
+{
+    for (size_t j0 = 0; j0 < nc; j0 += MM_NR) {
+        size_t nr = nc - j0 < MM_NR ? nc - j0 : MM_NR;
+        for (size_t p = 0; p < kc; p++) {
+            const float *row = b + (ptrdiff_t)p * rs + (ptrdiff_t)j0 * cs;
+            for (size_t j = 0; j < nr; j++)
+                pb[j] = row[(ptrdiff_t)j * cs];
+            for (size_t j = nr; j < MM_NR; j++)
+                pb[j] = 0.0f;
+            pb += MM_NR;
+        }
+    }
+}
+
+/* Floats of packing space gemm_packed needs for these sizes. */
+static size_t gemm_work_size(size_t m, size_t n, size_t k)
+{
+    size_t mc = (m < MM_MC ? m : MM_MC) + MM_MR - 1, nc = (n < MM_NC ? n : MM_NC) + MM_NR - 1;
+    size_t kc = k < MM_KC ? k : MM_KC;
+    return (mc - mc % MM_MR) * kc + (nc - nc % MM_NR) * kc;
+}
+
+/* C[m,n] (contiguous, row stride n) = A[m,k] B[k,n], A and B read through their row
+ * and column strides; `work` holds gemm_work_size(m, n, k) floats. */
+static void gemm_packed(size_t m, size_t n, size_t k, const float *a, ptrdiff_t a_rs,
+                        ptrdiff_t a_cs, const float *b, ptrdiff_t b_rs, ptrdiff_t b_cs,
+                        float *c, float *work)
+{
+    size_t mc_max = (m < MM_MC ? m : MM_MC) + MM_MR - 1;
+    float *pa = work, *pb = work + (mc_max - mc_max % MM_MR) * (k < MM_KC ? k : MM_KC);
+    float tile[MM_MR * MM_NR];
+    for (size_t jc = 0; jc < n; jc += MM_NC) {
+        size_t nc = n - jc < MM_NC ? n - jc : MM_NC;
+        for (size_t pc = 0; pc < k; pc += MM_KC) {
+            size_t kc = k - pc < MM_KC ? k - pc : MM_KC;
+            bool first = pc == 0;
+            pack_b(kc, nc, b + (ptrdiff_t)pc * b_rs + (ptrdiff_t)jc * b_cs, b_rs, b_cs, pb);
+            for (size_t ic = 0; ic < m; ic += MM_MC) {
+                size_t mc = m - ic < MM_MC ? m - ic : MM_MC;
+                pack_a(mc, kc, a + (ptrdiff_t)ic * a_rs + (ptrdiff_t)pc * a_cs, a_rs, a_cs, pa);
+                for (size_t jr = 0; jr < nc; jr += MM_NR) {
+                    size_t nr = nc - jr < MM_NR ? nc - jr : MM_NR;
+                    const float *bs = pb + jr * kc;
+                    for (size_t ir = 0; ir < mc; ir += MM_MR) {
+                        size_t mr = mc - ir < MM_MR ? mc - ir : MM_MR;
+                        const float *as = pa + ir * kc;
+                        float *cc = c + (ic + ir) * n + jc + jr;
+                        if (mr == MM_MR && nr == MM_NR) {
+                            micro_kernel(kc, as, bs, cc, n, first);
+                            continue;
+                        }
+                        /* An edge tile: run the full tile on a copy, keep the valid part. */
+                        for (size_t i = 0; !first && i < mr; i++)
+                            memcpy(tile + i * MM_NR, cc + i * n, nr * sizeof *cc);
+                        micro_kernel(kc, as, bs, tile, MM_NR, first);
+                        for (size_t i = 0; i < mr; i++)
+                            memcpy(cc + i * n, tile + i * MM_NR, nr * sizeof *cc);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* The same product for small sizes, where packing is not worth it: i-k-j order, the
+ * j loop vectorized, each C[i][j] still summed in ascending k from 0. */
+static void gemm_small(size_t m, size_t n, size_t k, const float *a, ptrdiff_t a_rs,
+                       ptrdiff_t a_cs, const float *b, ptrdiff_t b_rs, ptrdiff_t b_cs, float *c)
 {
     for (size_t i = 0; i < m; i++) {
         float *crow = c + i * n;
@@ -1082,7 +1219,8 @@ tt_status tt_tensor_matmul(tt_tensor **out, tt_tensor *a, tt_tensor *b)
                             __func__, shape_str(a->ndim, a->shape).s,
                             shape_str(b->ndim, b->shape).s);
     bool shared_b = b->ndim == 2;
-    if (!shared_b && (b->ndim != nd || memcmp(a->shape, b->shape, (size_t)(nd - 2) * sizeof(size_t)) != 0))
+    if (!shared_b &&
+        (b->ndim != nd || memcmp(a->shape, b->shape, (size_t)(nd - 2) * sizeof(size_t)) != 0))
         return tt_error_set(TT_ERR_SHAPE,
                             "%s: batch dimensions differ: a is %s, b is %s (b must be 2-D or "
                             "have a's leading dimensions)",
@@ -1096,25 +1234,47 @@ tt_status tt_tensor_matmul(tt_tensor **out, tt_tensor *a, tt_tensor *b)
     if (st != TT_OK)
         return st;
 
+    ptrdiff_t a_rs = a->strides[nd - 2], a_cs = a->strides[nd - 1];
+    ptrdiff_t b_rs = b->strides[b->ndim - 2], b_cs = b->strides[b->ndim - 1];
+    /* One b shared by a contiguous batch of a: a single product with m * batch rows
+     * (row-major strides set explicitly: a size-1 dimension may carry any stride). */
+    size_t batches = tt_tensor_numel(result) / (m * n);
+    if (shared_b && batches > 1 && tt_tensor_is_contiguous(a)) {
+        m *= batches;
+        batches = 1;
+        a_rs = (ptrdiff_t)k;
+        a_cs = 1;
+    }
+    float *work = NULL;
+    if ((double)m * (double)n * (double)k >= MM_SMALL) {
+        work = tt_malloc(gemm_work_size(m, n, k) * sizeof *work);
+        if (!work) {
+            tt_tensor_free(result);
+            return tt_error_set(TT_ERR_NOMEM, "%s: out of memory for the packing buffers",
+                                __func__);
+        }
+    }
     /* Batch dimensions padded to two: (nb0, nb1) with the inputs' batch strides. */
     size_t nb[2] = {1, 1};
     ptrdiff_t as[2] = {0, 0}, bs[2] = {0, 0};
-    for (int d = 0; d < nd - 2; d++) {
+    for (int d = 0; batches > 1 && d < nd - 2; d++) {
         int j = d + (4 - nd);
         nb[j] = a->shape[d];
         as[j] = a->strides[d];
         bs[j] = shared_b ? 0 : b->strides[d];
     }
-    const float *pa = tt_tensor_data(a), *pb = tt_tensor_data(b);
     float *pc = tt_tensor_data(result);
     for (size_t i0 = 0; i0 < nb[0]; i0++)
         for (size_t i1 = 0; i1 < nb[1]; i1++) {
-            gemm(m, n, k, pa + (ptrdiff_t)i0 * as[0] + (ptrdiff_t)i1 * as[1],
-                 a->strides[nd - 2], a->strides[nd - 1],
-                 pb + (ptrdiff_t)i0 * bs[0] + (ptrdiff_t)i1 * bs[1],
-                 b->strides[b->ndim - 2], b->strides[b->ndim - 1], pc);
+            const float *pa = tt_tensor_data(a) + (ptrdiff_t)i0 * as[0] + (ptrdiff_t)i1 * as[1];
+            const float *pb = tt_tensor_data(b) + (ptrdiff_t)i0 * bs[0] + (ptrdiff_t)i1 * bs[1];
+            if (work)
+                gemm_packed(m, n, k, pa, a_rs, a_cs, pb, b_rs, b_cs, pc, work);
+            else
+                gemm_small(m, n, k, pa, a_rs, a_cs, pb, b_rs, b_cs, pc);
             pc += m * n;
         }
+    tt_free(work);
     /* END SOLUTION */
     tt_tensor *inputs[] = {a, b};
     return record_result(out, result, TT_OP_MATMUL, 2, inputs, NULL);

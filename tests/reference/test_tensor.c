@@ -524,6 +524,8 @@ static void test_matmul_odd_sizes_against_oracles(void)
         {1, 1, 1},   {1, 7, 1},    {7, 1, 7},    {7, 7, 7},    {33, 33, 33},
         {65, 65, 65}, {3, 65, 1},  {1, 33, 129}, {129, 257, 31}, {17, 300, 257},
         {200, 19, 70}, {129, 260, 257},
+        {9, 5, 2100},  /* more columns than one packed block of B */
+        {10, 600, 9},  /* three blocks along k: each continues the previous sums */
     };
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
         check_matmul_size(sizes[s][0], sizes[s][1], sizes[s][2], false, false, 100 + s);
@@ -598,6 +600,63 @@ cleanup:
     tt_tensor_free(b2);
     tt_tensor_free(o);
     tt_tensor_free(o2);
+}
+
+/* A contiguous batch times a shared b is computed as one tall product; a size-1
+ * dimension may carry any stride, which must not leak into that product. Large enough
+ * for the packed path; compared with the per-entry products bit for bit. */
+static void test_matmul_folded_batch(void)
+{
+    tt_rng rng;
+    tt_rng_init(&rng, 9);
+    tt_tensor *base = NULL, *a = NULL, *b = NULL, *o = NULL;
+    CHECK_OK(tt_tensor_randn(&base, 3, TT_SHAPE(1, 3, 40), 0.0f, 1.0f, &rng));
+    CHECK_OK(tt_tensor_randn(&b, 2, TT_SHAPE(40, 300), 0.0f, 1.0f, &rng));
+    if (base)
+        CHECK_OK(tt_tensor_transpose(&a, base, 0, 1)); /* [3,1,40], strides [40,120,1] */
+    CHECK(a && tt_tensor_is_contiguous(a) && a->strides[1] == 120);
+    if (a && b)
+        CHECK_OK(tt_tensor_matmul(&o, a, b));
+    CHECK(shape_is(o, 3, TT_SHAPE(3, 1, 300)));
+    for (size_t e = 0; o && e < 3; e++) {
+        tt_tensor *row = NULL, *pe = NULL;
+        CHECK_OK(tt_tensor_slice(&row, base, 1, e, e + 1)); /* [1,1,40] */
+        tt_tensor *row2 = NULL;
+        if (row)
+            CHECK_OK(tt_tensor_reshape(&row2, row, 2, (const ptrdiff_t[]){1, 40}));
+        if (row2)
+            CHECK_OK(tt_tensor_matmul(&pe, row2, b));
+        for (size_t j = 0; pe && j < 300; j++)
+            CHECK(tt_tensor_data(o)[e * 300 + j] == tt_tensor_data(pe)[j]);
+        tt_tensor_free(row);
+        tt_tensor_free(row2);
+        tt_tensor_free(pe);
+    }
+    tt_tensor_free(o);
+    o = NULL;
+    /* A non-contiguous batch on the packed path: [2,70,60] seen through a transpose. */
+    tt_tensor *big = NULL, *bt = NULL, *bc = NULL, *w = NULL, *o2 = NULL;
+    CHECK_OK(tt_tensor_randn(&big, 3, TT_SHAPE(70, 2, 60), 0.0f, 1.0f, &rng));
+    CHECK_OK(tt_tensor_randn(&w, 2, TT_SHAPE(60, 50), 0.0f, 1.0f, &rng));
+    if (big)
+        CHECK_OK(tt_tensor_transpose(&bt, big, 0, 1));
+    if (bt)
+        CHECK_OK(tt_tensor_copy(&bc, bt));
+    if (bt && bc && w) {
+        CHECK(!tt_tensor_is_contiguous(bt));
+        CHECK_OK(tt_tensor_matmul(&o, bt, w));
+        CHECK_OK(tt_tensor_matmul(&o2, bc, w));
+        check_identical(o, o2);
+    }
+    tt_tensor_free(o);
+    tt_tensor_free(o2);
+    tt_tensor_free(w);
+    tt_tensor_free(bc);
+    tt_tensor_free(bt);
+    tt_tensor_free(big);
+    tt_tensor_free(a);
+    tt_tensor_free(b);
+    tt_tensor_free(base);
 }
 
 /* ----------------------------------------------------------- reductions */
@@ -1593,6 +1652,7 @@ int main(int argc, char **argv)
     RUN(test_matmul_odd_sizes_against_oracles);
     RUN(test_matmul_transposed_inputs_against_oracles);
     RUN(test_matmul_batched_equals_per_entry);
+    RUN(test_matmul_folded_batch);
     RUN(test_reductions_every_axis_and_keepdim);
     RUN(test_reductions_of_small_ranks);
     RUN(test_max_propagates_nan);
