@@ -136,6 +136,9 @@ typedef struct tito_sandbox_options {
     /* TITO_SANDBOX_ISO_* bits that must be in force; when the kernel cannot provide
      * one, the run does not start and tito_sandbox_run() fails with TT_ERR_STATE. */
     unsigned require;
+    /* TITO_SANDBOX_ISO_*_NS bits not to use even where the kernel allows them: for a
+     * kernel where one misbehaves, and to exercise the fallbacks in tests. */
+    unsigned disable;
 } tito_sandbox_options;
 
 #define TITO_SANDBOX_OPTIONS_INIT { .limits = TITO_SANDBOX_LIMITS_INIT }

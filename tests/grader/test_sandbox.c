@@ -41,6 +41,10 @@
      TITO_SANDBOX_ISO_PROC | TITO_SANDBOX_ISO_READONLY | TITO_SANDBOX_ISO_HIDDEN |              \
      TITO_SANDBOX_ISO_NO_NESTED_NS | TITO_SANDBOX_ISO_MEMORY_WATCH | TITO_SANDBOX_ISO_UNPRIVILEGED)
 
+#define ALL_NAMESPACES                                                                        \
+    (TITO_SANDBOX_ISO_USER_NS | TITO_SANDBOX_ISO_PID_NS | TITO_SANDBOX_ISO_NET_NS |            \
+     TITO_SANDBOX_ISO_MOUNT_NS | TITO_SANDBOX_ISO_IPC_NS | TITO_SANDBOX_ISO_UTS_NS)
+
 /* A world-readable scratch directory for the whole file: the helper binary is copied
  * here (the build tree may not be reachable by the sandbox user) and the tests put
  * their "outside" files here. */
@@ -1065,6 +1069,134 @@ static void test_bad_options(void)
     tito_sandbox_result_free(NULL);
 }
 
+/* --------------------------------------------------------------------- fallbacks
+ *
+ * What a kernel without namespaces gets, simulated with options.disable: the child is
+ * still unprivileged and limited, the run still ends completely, and hidden paths are
+ * refused rather than exposed. */
+
+static void test_fallback_no_namespaces(void)
+{
+    tito_sandbox_options o;
+    const char *argv[5];
+    options_for(&o, argv, "hello", NULL);
+    o.disable = ALL_NAMESPACES;
+    o.stdin_data = "abc";
+    o.stdin_size = 3;
+    tito_sandbox_result *res = run(&o);
+    if (res) {
+        CHECK_END(res, TITO_SANDBOX_EXITED);
+        CHECK(res->exit_code == 7);
+        CHECK(!strcmp(res->out.data, "hello stdout\nstdin=abc\n"));
+        CHECK(!strcmp(res->transcript.data, "transcript line 1\ntranscript line 2\n"));
+        CHECK((res->isolation & (ALL_NAMESPACES | TITO_SANDBOX_ISO_READONLY | TITO_SANDBOX_ISO_PROC)) == 0);
+        CHECK(res->isolation & TITO_SANDBOX_ISO_UNPRIVILEGED);
+        tito_sandbox_result_free(res);
+    }
+    /* Asking for what was switched off is refused before anything runs. */
+    o.require = TITO_SANDBOX_ISO_PID_NS;
+    res = (tito_sandbox_result *)&res;
+    CHECK_STATUS(tito_sandbox_run(&res, &o), TT_ERR_STATE);
+    CHECK_ERROR_MENTIONS("cannot provide the required isolation: pid-ns");
+    CHECK(res == NULL);
+
+    options_for(&o, argv, "ids", NULL);
+    o.disable = ALL_NAMESPACES;
+    res = run(&o);
+    if (res) {
+        CHECK_END(res, TITO_SANDBOX_EXITED);
+        if (geteuid() == 0) {
+            CHECK_KV(res, "uid", "65534");
+            CHECK_KV(res, "gid", "65534");
+            CHECK_KV(res, "groups", "0");
+        }
+        CHECK(strstr(res->out.data, "CapEff:\t0000000000000000\n") != NULL);
+        CHECK(strstr(res->out.data, "CapBnd:\t0000000000000000\n") != NULL || geteuid() != 0);
+        CHECK(strstr(res->out.data, "NoNewPrivs:\t1\n") != NULL);
+        tito_sandbox_result_free(res);
+    }
+    options_for(&o, argv, "malloc", "exit");
+    o.disable = ALL_NAMESPACES;
+    o.limits.address_space = (uint64_t)256 << 20;
+    res = run(&o);
+    if (res) {
+        CHECK_END(res, TITO_SANDBOX_MEMORY_LIMIT);
+        CHECK(res->isolation & TITO_SANDBOX_ISO_MEMORY_WATCH);
+        tito_sandbox_result_free(res);
+    }
+}
+
+/* Without a PID namespace the keeper is a subreaper: processes that left the session
+ * come back to it and are killed, at the end and at a timeout. */
+static void test_fallback_no_pid_namespace(void)
+{
+    unsigned variants[] = {TITO_SANDBOX_ISO_PID_NS, ALL_NAMESPACES};
+    for (size_t v = 0; v < 2; v++) {
+        tito_sandbox_options o;
+        const char *argv[5];
+        options_for(&o, argv, "grandchild", NULL);
+        o.disable = variants[v];
+        tito_sandbox_result *res = run(&o);
+        if (res) {
+            CHECK_END(res, TITO_SANDBOX_EXITED);
+            CHECK(!strcmp(res->transcript.data, "grandchild running\n"));
+            CHECK(!(res->isolation & TITO_SANDBOX_ISO_PID_NS));
+            tito_sandbox_result_free(res);
+        }
+        CHECK(processes_with(token) == 0);
+
+        options_for(&o, argv, "forkbomb", NULL);
+        o.disable = variants[v];
+        o.limits.processes = 16;
+        o.limits.wall_seconds = 1.0;
+        res = run(&o);
+        if (res) {
+            CHECK_END(res, TITO_SANDBOX_TIMEOUT);
+            long forks = strtol(kv(res->transcript.data, "forks"), NULL, 10);
+            CHECK(forks >= 1 && forks <= 15);
+            tito_sandbox_result_free(res);
+        }
+        CHECK(processes_with(token) == 0);
+    }
+}
+
+/* Without a mount namespace nothing can cover a hidden path: a path the sandbox user
+ * could read stops the run; one it cannot read anyway is allowed. */
+static void test_fallback_hidden_without_mount_namespace(void)
+{
+    char open_dir[300], closed_dir[300];
+    snprintf(open_dir, sizeof open_dir, "%s/readable-config", scratch);
+    make_dir(open_dir, 0755);
+    const char *hidden[] = {open_dir, NULL};
+    tito_sandbox_options o;
+    const char *argv[5];
+    options_for(&o, argv, "read", open_dir);
+    o.disable = TITO_SANDBOX_ISO_MOUNT_NS;
+    o.hidden_paths = hidden;
+    tito_sandbox_result *res = run(&o);
+    if (res) {
+        CHECK_END(res, TITO_SANDBOX_SPAWN_FAILED);
+        CHECK(strstr(res->message, "cannot hide") != NULL && strstr(res->message, open_dir) != NULL);
+        CHECK(res->out.size == 0);
+        tito_sandbox_result_free(res);
+    }
+    if (geteuid() != 0)
+        return; /* an unprivileged grader's child can read whatever the grader can */
+    snprintf(closed_dir, sizeof closed_dir, "%s/private-config", scratch);
+    make_dir(closed_dir, 0700);
+    const char *hidden2[] = {closed_dir, NULL};
+    options_for(&o, argv, "read", closed_dir);
+    o.disable = TITO_SANDBOX_ISO_MOUNT_NS;
+    o.hidden_paths = hidden2;
+    res = run(&o);
+    if (res) {
+        CHECK_END(res, TITO_SANDBOX_EXITED);
+        CHECK_KV(res, "open", "EACCES");
+        CHECK(!(res->isolation & TITO_SANDBOX_ISO_HIDDEN));
+        tito_sandbox_result_free(res);
+    }
+}
+
 /* Every allocation of a run failing in turn: a clean TT_ERR_NOMEM each time, and no
  * memory, descriptor, process or directory left behind. */
 static void test_allocation_failures(void)
@@ -1187,6 +1319,9 @@ int main(int argc, char **argv)
     RUN(test_large_stdin);
     RUN(test_given_workdir);
     RUN(test_cleanup_of_a_mess);
+    RUN(test_fallback_no_namespaces);
+    RUN(test_fallback_no_pid_namespace);
+    RUN(test_fallback_hidden_without_mount_namespace);
     RUN(test_allocation_failures);
 
     remove_scratch();
