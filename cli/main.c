@@ -23,6 +23,16 @@ static int cmd_help(int argc, char **argv, tito_context *ctx);
 
 /* The commands, in the order `tito --help` lists them within each section. */
 static const tito_command commands[] = {
+    {"init", cmd_init, TITO_CMD_NEEDS_COURSE, "make a new workspace (a git repository) for the course",
+     "DIR [--course FILE]"},
+    {"module list", cmd_module_list, TITO_CMD_WANTS_WORKSPACE,
+     "list the course's modules (in a workspace: with their state)", "[--json]"},
+    {"module start", cmd_module_start, TITO_CMD_NEEDS_WORKSPACE,
+     "get the starter and guide of module N (never overwrites your work)", "N"},
+    {"module status", cmd_module_status, TITO_CMD_NEEDS_WORKSPACE,
+     "show each module's state, best score and last grade", "[--json]"},
+    {"module reset", cmd_module_reset, TITO_CMD_NEEDS_WORKSPACE,
+     "save your work of module N on a backup branch, then restore its starter", "N [--yes]"},
     {"dev starters", cmd_dev_starters, TITO_CMD_SOURCE_TREE | TITO_CMD_INSTRUCTOR,
      "regenerate student/ from reference/ (with --check: report any difference)",
      "[--check] [--root DIR]"},
@@ -132,7 +142,9 @@ static int run(const tito_command *c, int argc, char **argv)
     tito_context ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.command = c;
-    return c->run(argc, argv, &ctx);
+    int status = c->run(argc, argv, &ctx);
+    tito_release_context(&ctx);
+    return status;
 }
 
 /* `tito help [COMMAND...]`: the command's own --help, so the text comes from the

@@ -13,6 +13,10 @@
 #include "term.h"
 #include "tito.h"
 
+/* The flags under which a command takes --course. */
+#define TITO_CMD_COURSE_FLAGS                                                            \
+    (TITO_CMD_NEEDS_COURSE | TITO_CMD_NEEDS_WORKSPACE | TITO_CMD_WANTS_WORKSPACE)
+
 void tito_print_usage(const tito_command *command, bool to_stderr)
 {
     FILE *f = to_stderr ? stderr : stdout;
@@ -44,6 +48,10 @@ static void print_help(const tito_context *ctx, const tito_option *options)
         print_option(stdout, 0, "root", "DIR",
                      "the course source tree (default: the nearest folder, from the current "
                      "one up, that holds reference/modules.def)");
+    if (c->flags & TITO_CMD_COURSE_FLAGS)
+        print_option(stdout, 0, "course", "FILE",
+                     "the course file to use (default: $TITO_COURSE, else the course built "
+                     "into tito)");
     print_option(stdout, 'h', "help", NULL, "show this help");
 }
 
@@ -97,8 +105,9 @@ static int usage_error(const tito_context *ctx, const char *what, const char *ar
 
 int tito_parse_options(tito_context *ctx, int *argc, char **argv, const tito_option *options)
 {
-    const char *root = NULL;
+    const char *root = NULL, *course = NULL;
     bool wants_root = (ctx->command->flags & TITO_CMD_SOURCE_TREE) != 0;
+    bool wants_course = (ctx->command->flags & TITO_CMD_COURSE_FLAGS) != 0;
     int kept = 1;
     bool options_done = false;
 
@@ -142,6 +151,16 @@ int tito_parse_options(tito_context *ctx, int *argc, char **argv, const tito_opt
             continue;
         }
 
+        if (wants_course && name && name_len == 6 && strncmp(name, "course", 6) == 0) {
+            if (inline_value)
+                course = inline_value;
+            else if (i + 1 < *argc)
+                course = argv[++i];
+            else
+                return usage_error(ctx, "needs a value (FILE)", arg);
+            continue;
+        }
+
         const tito_option *o = options;
         for (; o && o->kind != TITO_OPTION_END; o++) {
             if (short_name && o->short_name == short_name)
@@ -168,7 +187,12 @@ int tito_parse_options(tito_context *ctx, int *argc, char **argv, const tito_opt
     argv[kept] = NULL;
     *argc = kept;
 
-    if (wants_root)
-        return find_root(ctx, root);
+    if (wants_root) {
+        int st = find_root(ctx, root);
+        if (st >= 0)
+            return st;
+    }
+    if (wants_course)
+        return tito_setup_context(ctx, course);
     return -1;
 }

@@ -29,6 +29,16 @@ enum tito_command_flags {
     TITO_CMD_INSTRUCTOR = 1u << 1,
     /* Not listed in `tito --help` (still works, still has help). */
     TITO_CMD_HIDDEN = 1u << 2,
+    /* Uses the course: the parser accepts --course FILE and puts the course in effect
+     * (--course, else $TITO_COURSE, else the built-in one) in ctx->course. */
+    TITO_CMD_NEEDS_COURSE = 1u << 3,
+    /* Runs in a student's workspace (implies NEEDS_COURSE): the parser finds it from
+     * the current directory up, checks that it belongs to ctx->course, reads its
+     * progress and puts it in ctx->workspace; outside one the command does not run. */
+    TITO_CMD_NEEDS_WORKSPACE = 1u << 4,
+    /* Like NEEDS_WORKSPACE, but outside a workspace ctx->workspace is NULL and the
+     * command runs anyway (e.g. `tito module list` lists the course's modules). */
+    TITO_CMD_WANTS_WORKSPACE = 1u << 5,
 };
 
 typedef struct tito_command {
@@ -39,9 +49,14 @@ typedef struct tito_command {
     const char *args;    /* the synopsis after the name: "[--check] [--root DIR]" */
 } tito_command;
 
+struct tito_course;
+struct tito_workspace;
+
 struct tito_context {
     const tito_command *command; /* the entry being run */
     char root[4096];             /* TITO_CMD_SOURCE_TREE: the course source tree */
+    struct tito_course *course;       /* TITO_CMD_NEEDS_COURSE and the workspace flags */
+    struct tito_workspace *workspace; /* TITO_CMD_NEEDS_WORKSPACE, TITO_CMD_WANTS_WORKSPACE */
 };
 
 /* ------------------------------------------------------------- options */
@@ -74,8 +89,24 @@ int tito_parse_options(tito_context *ctx, int *argc, char **argv, const tito_opt
 /* Print a command's usage line (on stderr when `to_stderr`). */
 void tito_print_usage(const tito_command *command, bool to_stderr);
 
+/* The course and workspace setup the flags ask for (cli/setup.c); tito_parse_options
+ * calls it after the options are read. `course_path` is --course or NULL. Returns -1
+ * to go on, or the exit status after an error message. */
+int tito_setup_context(tito_context *ctx, const char *course_path);
+
+/* Free what tito_setup_context put in the context (main does it after a command). */
+void tito_release_context(tito_context *ctx);
+
+/* Print a library error (tt_error_last()) and return the exit status for it. */
+int tito_fail(tt_status status);
+
 /* ----------------------------------------------------------- commands */
 
 int cmd_dev_starters(int argc, char **argv, tito_context *ctx);
+int cmd_init(int argc, char **argv, tito_context *ctx);
+int cmd_module_list(int argc, char **argv, tito_context *ctx);
+int cmd_module_start(int argc, char **argv, tito_context *ctx);
+int cmd_module_status(int argc, char **argv, tito_context *ctx);
+int cmd_module_reset(int argc, char **argv, tito_context *ctx);
 
 #endif /* TITO_TITO_H */
