@@ -1,19 +1,20 @@
 /*
- * Module 01: the tensor (contract in tinytorch/tensor.h).
+ * Module 01: the tensor (contract in tinytorch/tensor.h, guide in
+ * docs/modules/01_tensor.md).
  *
- * Three allocations make a fresh tensor: the tensor header, the storage header and
- * the storage's float array (its own block, so Valgrind reports an overrun per
- * tensor). A view is one more header pointing at the same storage with its own
- * shape, strides and offset; the storage counts its views and goes with the last.
+ * A fresh tensor is three allocations: the tensor header, the storage header and the
+ * storage's float array (its own tt_malloc block, so Valgrind reports an overrun per
+ * tensor). A view is one more header pointing at the same storage with its own shape,
+ * strides and offset; the storage counts its views and is freed with the last one.
  *
- * Every kernel here walks its inputs through their strides, so any view (a transpose,
- * a slice, a broadcast with stride 0) is read in place without a copy. Results are
- * always new contiguous tensors. Shapes are handled as if they had exactly
- * TT_MAX_DIMS dimensions, padded with leading dimensions of size 1 (stride 0): one
- * loop nest then serves every rank.
+ * Kernels walk their inputs through the strides, so any view (a transpose, a slice, a
+ * broadcast with stride 0) is read in place, without a copy; results are new
+ * contiguous tensors. A shape can be handled as if it had exactly TT_MAX_DIMS
+ * dimensions, padded in front with dimensions of size 1 and stride 0: one loop nest
+ * then serves every rank.
  *
- * Ops that make a new tensor end in record_result(), which records them for autograd
- * (module 05) and hands the result to the caller; that call is given to the student.
+ * Every op that makes a new tensor ends in record_result() (given: keep it), which
+ * records the op for autograd (module 05) and hands the result to the caller.
  */
 #include "tinytorch/tensor.h"
 
@@ -63,6 +64,11 @@ static tt_status record_result(tt_tensor **out, tt_tensor *result, tt_op_id op, 
 }
 
 /* ------------------------------------------------------------ internal helpers */
+
+/* Your own helpers go here: static, without the tt_ prefix. Ones that pay off: make
+ * a new contiguous tensor after checking the shape, make a view header sharing a
+ * storage, turn a negative axis into a non-negative one, walk a tensor's elements
+ * through its strides. */
 
 /* BEGIN SOLUTION: */
 #define OUT_NULL_MSG "%s: out is NULL (expected the address of a tt_tensor * for the result)"
@@ -954,6 +960,8 @@ tt_status tt_tensor_copy(tt_tensor **out, tt_tensor *t)
 
 /* ------------------------------------------------------------------------ views */
 
+/* Check the new shape (one -1 at most), then: a view of t's storage when t is
+ * contiguous, else a view of a contiguous copy (tt_tensor_contiguous). */
 tt_status tt_tensor_reshape(tt_tensor **out, tt_tensor *t, int ndim, const ptrdiff_t *shape)
 {
     tt_tensor *result = NULL;
@@ -1027,10 +1035,11 @@ tt_status tt_tensor_reshape(tt_tensor **out, tt_tensor *t, int ndim, const ptrdi
     return record_result(out, result, TT_OP_RESHAPE, 1, inputs, NULL);
 }
 
+/* Views never copy: transpose swaps two shape entries and two strides, slice moves the
+ * offset and shortens one dimension. The storage gains one reference per view. */
 tt_status tt_tensor_transpose(tt_tensor **out, tt_tensor *t, int dim0, int dim1)
 {
     tt_tensor *result = NULL;
-    tt_node_args args = {{0}, {0}};
     /* BEGIN SOLUTION */
     if (!out)
         return tt_error_set(TT_ERR_INVALID_ARG, OUT_NULL_MSG, __func__);
@@ -1051,9 +1060,9 @@ tt_status tt_tensor_transpose(tt_tensor **out, tt_tensor *t, int dim0, int dim1)
     result->shape[d1] = t->shape[d0];
     result->strides[d0] = t->strides[d1];
     result->strides[d1] = t->strides[d0];
-    args.i[0] = d0;
-    args.i[1] = d1;
     /* END SOLUTION */
+    tt_node_args args = {{dim0 < 0 ? dim0 + t->ndim : dim0, dim1 < 0 ? dim1 + t->ndim : dim1},
+                         {0}};
     tt_tensor *inputs[] = {t};
     return record_result(out, result, TT_OP_TRANSPOSE, 1, inputs, &args);
 }
@@ -1061,7 +1070,6 @@ tt_status tt_tensor_transpose(tt_tensor **out, tt_tensor *t, int dim0, int dim1)
 tt_status tt_tensor_slice(tt_tensor **out, tt_tensor *t, int dim, size_t start, size_t stop)
 {
     tt_tensor *result = NULL;
-    tt_node_args args = {{0}, {0}};
     /* BEGIN SOLUTION */
     if (!out)
         return tt_error_set(TT_ERR_INVALID_ARG, OUT_NULL_MSG, __func__);
@@ -1083,16 +1091,16 @@ tt_status tt_tensor_slice(tt_tensor **out, tt_tensor *t, int dim, size_t start, 
         return st;
     result->offset = t->offset + start * (size_t)t->strides[d];
     result->shape[d] = stop - start;
-    args.i[0] = d;
-    args.i[1] = (long)start;
-    args.i[2] = (long)stop;
     /* END SOLUTION */
+    tt_node_args args = {{dim < 0 ? dim + t->ndim : dim, (long)start, (long)stop}, {0}};
     tt_tensor *inputs[] = {t};
     return record_result(out, result, TT_OP_SLICE, 1, inputs, &args);
 }
 
 /* ------------------------------------------------------------------ elementwise */
 
+/* The four ops share everything but the arithmetic: compute the broadcast shape, make
+ * the result, and read a and b with stride 0 along their broadcast dimensions. */
 tt_status tt_tensor_add(tt_tensor **out, tt_tensor *a, tt_tensor *b)
 {
     tt_tensor *result = NULL;
@@ -1197,6 +1205,10 @@ tt_status tt_broadcast_shape(int *ndim, size_t *shape, const tt_tensor *a, const
 
 /* ----------------------------------------------------------------------- matmul */
 
+/* Check the shapes, make the [.., m, n] result, then for each batch entry compute
+ * C = A B reading A and B through their strides. Start with the i-k-j loop order (the
+ * innermost loop then runs along rows of B and C); the guide's "Matmul and its FLOPs"
+ * says where the rest of the time goes. */
 tt_status tt_tensor_matmul(tt_tensor **out, tt_tensor *a, tt_tensor *b)
 {
     tt_tensor *result = NULL;
@@ -1282,10 +1294,11 @@ tt_status tt_tensor_matmul(tt_tensor **out, tt_tensor *a, tt_tensor *b)
 
 /* ------------------------------------------------------------------- reductions */
 
+/* The reduced dimension has shape[axis] values spaced strides[axis] apart; the other
+ * dimensions, in order, index the outputs (keepdim only changes the result's shape). */
 tt_status tt_tensor_sum(tt_tensor **out, tt_tensor *t, int axis, bool keepdim)
 {
     tt_tensor *result = NULL;
-    tt_node_args args = {{0}, {0}};
     /* BEGIN SOLUTION */
     if (!out)
         return tt_error_set(TT_ERR_INVALID_ARG, OUT_NULL_MSG, __func__);
@@ -1294,9 +1307,8 @@ tt_status tt_tensor_sum(tt_tensor **out, tt_tensor *t, int axis, bool keepdim)
     tt_status st = reduce_axis(__func__, &result, t, axis, keepdim, RED_SUM, &ax);
     if (st != TT_OK)
         return st;
-    args.i[0] = ax;
-    args.i[1] = keepdim;
     /* END SOLUTION */
+    tt_node_args args = {{axis < 0 ? axis + t->ndim : axis, keepdim}, {0}};
     tt_tensor *inputs[] = {t};
     return record_result(out, result, TT_OP_SUM, 1, inputs, &args);
 }
@@ -1304,7 +1316,6 @@ tt_status tt_tensor_sum(tt_tensor **out, tt_tensor *t, int axis, bool keepdim)
 tt_status tt_tensor_mean(tt_tensor **out, tt_tensor *t, int axis, bool keepdim)
 {
     tt_tensor *result = NULL;
-    tt_node_args args = {{0}, {0}};
     /* BEGIN SOLUTION */
     if (!out)
         return tt_error_set(TT_ERR_INVALID_ARG, OUT_NULL_MSG, __func__);
@@ -1313,9 +1324,8 @@ tt_status tt_tensor_mean(tt_tensor **out, tt_tensor *t, int axis, bool keepdim)
     tt_status st = reduce_axis(__func__, &result, t, axis, keepdim, RED_MEAN, &ax);
     if (st != TT_OK)
         return st;
-    args.i[0] = ax;
-    args.i[1] = keepdim;
     /* END SOLUTION */
+    tt_node_args args = {{axis < 0 ? axis + t->ndim : axis, keepdim}, {0}};
     tt_tensor *inputs[] = {t};
     return record_result(out, result, TT_OP_MEAN, 1, inputs, &args);
 }
@@ -1323,7 +1333,6 @@ tt_status tt_tensor_mean(tt_tensor **out, tt_tensor *t, int axis, bool keepdim)
 tt_status tt_tensor_max(tt_tensor **out, tt_tensor *t, int axis, bool keepdim)
 {
     tt_tensor *result = NULL;
-    tt_node_args args = {{0}, {0}};
     /* BEGIN SOLUTION */
     if (!out)
         return tt_error_set(TT_ERR_INVALID_ARG, OUT_NULL_MSG, __func__);
@@ -1332,9 +1341,8 @@ tt_status tt_tensor_max(tt_tensor **out, tt_tensor *t, int axis, bool keepdim)
     tt_status st = reduce_axis(__func__, &result, t, axis, keepdim, RED_MAX, &ax);
     if (st != TT_OK)
         return st;
-    args.i[0] = ax;
-    args.i[1] = keepdim;
     /* END SOLUTION */
+    tt_node_args args = {{axis < 0 ? axis + t->ndim : axis, keepdim}, {0}};
     tt_tensor *inputs[] = {t};
     return record_result(out, result, TT_OP_MAX, 1, inputs, &args);
 }
