@@ -23,6 +23,7 @@ packages=(
   libopenblas-dev   # the benchmark's BLAS baseline (tt-bench)
   valgrind          # the memcheck test label
   bubblewrap        # sandboxing student code
+  jq                # tests/cli: reading tito's --json output
 )
 dev_packages=(
   python3-numpy     # tests/fixtures/gen_*.py
