@@ -19,6 +19,9 @@
  *   - Between clone and execve, keeper and child call only async-signal-safe functions
  *     (the grader may have other threads, holding locks inside malloc or stdio): no
  *     malloc, no stdio. Everything they need is prepared in `plan` by the grader first.
+ *     Credentials change through raw system calls: glibc's setresuid() and friends
+ *     signal every thread the grader had and wait for them, and after clone those
+ *     threads do not exist here.
  *   - Every descriptor the grader opens is close-on-exec, so runs in other threads never
  *     inherit each other's pipes.
  *   - The grader learns how the child ended only from the kernel (wait status, rusage,
@@ -33,7 +36,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <poll.h>
@@ -806,11 +808,11 @@ static _Noreturn void child_main(const plan *p, int fail_fd, int go_fd)
             break;
     }
     if (p->grader_root) {
-        if (setgroups(0, NULL) < 0)
+        if (syscall(SYS_setgroups, 0, NULL) < 0)
             child_fail(fail_fd, ST_SETGROUPS, errno, -1);
-        if (setresgid(TITO_SANDBOX_GID, TITO_SANDBOX_GID, TITO_SANDBOX_GID) < 0)
+        if (syscall(SYS_setresgid, TITO_SANDBOX_GID, TITO_SANDBOX_GID, TITO_SANDBOX_GID) < 0)
             child_fail(fail_fd, ST_SETGID, errno, -1);
-        if (setresuid(TITO_SANDBOX_UID, TITO_SANDBOX_UID, TITO_SANDBOX_UID) < 0)
+        if (syscall(SYS_setresuid, TITO_SANDBOX_UID, TITO_SANDBOX_UID, TITO_SANDBOX_UID) < 0)
             child_fail(fail_fd, ST_SETUID, errno, -1);
     }
     if (getuid() == 0 || geteuid() == 0 || getgid() == 0 || getegid() == 0)

