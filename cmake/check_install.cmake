@@ -11,7 +11,9 @@ endif()
 string(REPLACE "," ";" MODULES "${MODULES}")
 set(expected
   ${BINDIR}/tito
-  ${BINDIR}/tt-digits-mlp
+  ${BINDIR}/tt-milestone-01
+  ${BINDIR}/tt-milestone-02
+  ${BINDIR}/tt-milestone-03
   ${LIBDIR}/libtinytorch.a
   ${LIBDIR}/libtinytorch_core.a
   ${INCLUDEDIR}/tinytorch/core.h

@@ -1,5 +1,6 @@
 /*
- * The digits loader (tinytorch/datasets.h): trusted core code, never stripped.
+ * The digits loader and the point-set generators (tinytorch/datasets.h): trusted core
+ * code, never stripped.
  *
  * It reads the two text files of milestones/data (format version 1, described in
  * milestones/data/README.md) strictly: any deviation is refused with the file, the
@@ -313,4 +314,100 @@ void tt_digits_release(tt_digits *digits)
     tt_free(digits->test_x);
     tt_free(digits->test_y);
     memset(digits, 0, sizeof *digits);
+}
+
+/* ------------------------------------------------------------ point sets */
+
+const char *tt_points_kind_name(tt_points_kind kind)
+{
+    switch (kind) {
+    case TT_POINTS_BLOBS: return "blobs";
+    case TT_POINTS_XOR: return "xor";
+    }
+    return "unknown";
+}
+
+/* Fills one split: n points into x [n, 2] and y [n], drawing from rng in the order
+ * datasets.h documents. */
+static void generate_points(tt_points_kind kind, size_t n, float *x, float *y, tt_rng *rng)
+{
+    for (size_t i = 0; i < n; i++) {
+        float c0, c1, sd, label;
+        if (kind == TT_POINTS_BLOBS) {
+            label = (float)(i % 2);
+            c0 = c1 = i % 2 ? TT_BLOBS_CENTRE : -TT_BLOBS_CENTRE;
+            sd = TT_BLOBS_SD;
+        } else {
+            size_t a = (i % 4) / 2, b = i % 2;
+            label = (float)(a ^ b);
+            c0 = a ? 1.0f : -1.0f;
+            c1 = b ? 1.0f : -1.0f;
+            sd = TT_XOR_SD;
+        }
+        /* Two statements, not one expression: the draws happen in this order. */
+        float z0 = tt_rng_normal(rng);
+        float z1 = tt_rng_normal(rng);
+        x[2 * i] = c0 + sd * z0;
+        x[2 * i + 1] = c1 + sd * z1;
+        y[i] = label;
+    }
+}
+
+tt_status tt_points_make(tt_points *out, tt_points_kind kind, size_t n_train, size_t n_test,
+                         uint64_t seed)
+{
+    tt_status st = TT_OK;
+    tt_points p = {0};
+    if (!out)
+        return tt_error_set(TT_ERR_INVALID_ARG, "tt_points_make: out is NULL");
+    memset(out, 0, sizeof *out);
+    if (kind != TT_POINTS_BLOBS && kind != TT_POINTS_XOR)
+        return tt_error_set(TT_ERR_INVALID_ARG,
+                            "tt_points_make: unknown kind %d (expected TT_POINTS_BLOBS or "
+                            "TT_POINTS_XOR)",
+                            (int)kind);
+    if (n_train == 0 || n_test == 0)
+        return tt_error_set(TT_ERR_INVALID_ARG,
+                            "tt_points_make: %zu training and %zu test points (each split "
+                            "needs at least one)",
+                            n_train, n_test);
+    size_t most = SIZE_MAX / (TT_POINTS_DIMS * sizeof(float));
+    if (n_train > most || n_test > most)
+        return tt_error_set(TT_ERR_INVALID_ARG,
+                            "tt_points_make: %zu training and %zu test points are too many "
+                            "(the arrays' size overflows)",
+                            n_train, n_test);
+
+    p.kind = kind;
+    p.train_x = tt_malloc(n_train * TT_POINTS_DIMS * sizeof(float));
+    p.train_y = tt_malloc(n_train * sizeof(float));
+    p.test_x = tt_malloc(n_test * TT_POINTS_DIMS * sizeof(float));
+    p.test_y = tt_malloc(n_test * sizeof(float));
+    if (!p.train_x || !p.train_y || !p.test_x || !p.test_y) {
+        st = TT_ERR_NOMEM; /* tt_malloc has set the message */
+        goto cleanup;
+    }
+    tt_rng rng;
+    tt_rng_init(&rng, seed);
+    generate_points(kind, n_train, p.train_x, p.train_y, &rng);
+    generate_points(kind, n_test, p.test_x, p.test_y, &rng);
+    p.n_train = n_train;
+    p.n_test = n_test;
+    *out = p;
+    return TT_OK;
+
+cleanup:
+    tt_points_release(&p);
+    return st;
+}
+
+void tt_points_release(tt_points *points)
+{
+    if (!points)
+        return;
+    tt_free(points->train_x);
+    tt_free(points->train_y);
+    tt_free(points->test_x);
+    tt_free(points->test_y);
+    memset(points, 0, sizeof *points);
 }

@@ -13,6 +13,11 @@
  * images (100 per digit) and 200 test images (20 per digit) lives in milestones/data/
  * as digits_train.csv and digits_test.csv; milestones/data/README.md describes the
  * format (version 1), the provenance and the checksums.
+ *
+ * The point sets of milestones 1 and 2 are not files but generated here, from a seed,
+ * by a procedure documented below exactly enough to be reimplemented (the tests compare
+ * it with a NumPy rewrite): two Gaussian blobs (the 1957 perceptron) and noisy XOR (the
+ * 1969 limit of a single layer).
  */
 #ifndef TINYTORCH_DATASETS_H
 #define TINYTORCH_DATASETS_H
@@ -91,6 +96,103 @@ static inline tt_status tt_digits_tensors(tt_tensor **x, tt_tensor **y, const tt
     tt_status st = tt_tensor_from_data(x, 2, x_shape, xs);
     if (st == TT_OK)
         st = tt_tensor_from_data(y, 1, y_shape, ys);
+    if (st != TT_OK) {
+        tt_tensor_free(*x);
+        *x = NULL;
+        *y = NULL;
+    }
+    return st;
+}
+
+/* ---------------------------------------------------------------------------
+ * Generated 2-D point sets (milestones 1 and 2)
+ *
+ * Each point has two coordinates and a label 0 or 1. Both splits come from one
+ * generator, tt_rng_init(seed): first the n_train training points, then the n_test
+ * test points, point i of a split drawing exactly two tt_rng_normal values, z0 then z1,
+ * and computing in float:
+ *
+ *   TT_POINTS_BLOBS  label = i % 2; c = label ? +TT_BLOBS_CENTRE : -TT_BLOBS_CENTRE;
+ *                    x = (c + TT_BLOBS_SD * z0, c + TT_BLOBS_SD * z1)
+ *       Two round clouds around (-1.5, -1.5) and (1.5, 1.5). Projected on the diagonal
+ *       they are normals with means -/+2.12 and sd 0.8, so even the best line errs on
+ *       about 0.4% of points (Phi(-2.65)): a linear classifier reaches ~99.5%.
+ *
+ *   TT_POINTS_XOR    k = i % 4; a = k / 2; b = k % 2; label = a XOR b;
+ *                    x = ((2a - 1) + TT_XOR_SD * z0, (2b - 1) + TT_XOR_SD * z1)
+ *       The corners (-1,-1) and (1,1) are class 0, (-1,1) and (1,-1) class 1, each with
+ *       Gaussian jitter. No line separates the classes: the best line gets three corners
+ *       of four right (75%); a point crosses an axis, where it would need a curved
+ *       boundary to be right, with probability about 2 Phi(-1/0.3) = 0.09%.
+ *
+ * Labels cycle with i, so the classes (and XOR's corners) are balanced exactly when
+ * the split's size is a multiple of 2 (of 4); a data loader shuffles the order away.
+ * Changing any of this changes the milestones' data: keep it, or bump the seeds.
+ * ------------------------------------------------------------------------- */
+
+typedef enum tt_points_kind {
+    TT_POINTS_BLOBS = 1, /* two Gaussian blobs: linearly separable (milestone 1) */
+    TT_POINTS_XOR = 2,   /* XOR of the signs, with noise: not linearly separable (milestone 2) */
+} tt_points_kind;
+
+#define TT_POINTS_DIMS 2
+#define TT_BLOBS_CENTRE 1.5f
+#define TT_BLOBS_SD 0.8f
+#define TT_XOR_SD 0.3f
+/* The milestones' split sizes and data seeds: the data stay fixed whatever seed a
+ * milestone trains with, like the digits files. */
+#define TT_POINTS_TRAIN 400
+#define TT_POINTS_TEST 200
+#define TT_BLOBS_SEED 1957u
+#define TT_XOR_SEED 1969u
+
+/* A generated split. Arrays are owned by the struct (tt_malloc) and freed by
+ * tt_points_release. */
+typedef struct tt_points {
+    tt_points_kind kind;
+    size_t n_train;
+    size_t n_test;
+    float *train_x; /* [n_train, 2] */
+    float *train_y; /* [n_train] labels 0 or 1 as floats */
+    float *test_x;  /* [n_test, 2] */
+    float *test_y;  /* [n_test] */
+} tt_points;
+
+/* Generate the `kind` point set with n_train + n_test points from `seed` (procedure
+ * above) into *out. On failure *out is all zeros and nothing leaks.
+ * Errors: TT_ERR_INVALID_ARG (out NULL, unknown kind, n_train or n_test 0, or so large
+ * that the arrays' size overflows), TT_ERR_NOMEM. */
+tt_status tt_points_make(tt_points *out, tt_points_kind kind, size_t n_train, size_t n_test,
+                         uint64_t seed);
+
+/* Free the arrays and zero the struct. NULL, or a zeroed struct, is harmless. */
+void tt_points_release(tt_points *points);
+
+/* The name of a kind ("blobs", "xor"), or "unknown". */
+const char *tt_points_kind_name(tt_points_kind kind);
+
+/* New tensors x [n, 2] and y [n, 1] holding one split (train when `train`, else test),
+ * copied from *points. y has a column so that it matches the [n, 1] output of a
+ * Linear(2, 1) + Sigmoid model, as tt_bce_loss requires. Inline for the same reason as
+ * tt_digits_tensors. On failure both are NULL. */
+static inline tt_status tt_points_tensors(tt_tensor **x, tt_tensor **y, const tt_points *points,
+                                          bool train)
+{
+    if (!x || !y || !points)
+        return tt_error_set(TT_ERR_INVALID_ARG, "tt_points_tensors: NULL argument");
+    *x = NULL;
+    *y = NULL;
+    size_t n = train ? points->n_train : points->n_test;
+    const float *xs = train ? points->train_x : points->test_x;
+    const float *ys = train ? points->train_y : points->test_y;
+    if (!xs || !ys || n == 0)
+        return tt_error_set(TT_ERR_STATE, "tt_points_tensors: the points are not made "
+                                          "(call tt_points_make first)");
+    const size_t x_shape[2] = {n, TT_POINTS_DIMS};
+    const size_t y_shape[2] = {n, 1};
+    tt_status st = tt_tensor_from_data(x, 2, x_shape, xs);
+    if (st == TT_OK)
+        st = tt_tensor_from_data(y, 2, y_shape, ys);
     if (st != TT_OK) {
         tt_tensor_free(*x);
         *x = NULL;

@@ -1,0 +1,825 @@
+/*
+ * milestones/common/milestone.c: the machinery every milestone program shares
+ * (milestone.h says what a program provides and what it gets).
+ *
+ * Everything printed is measured in this run: losses and accuracies counted on the
+ * data, times from a monotonic clock; the bars come from milestones.def. On a terminal
+ * each epoch has a live progress bar; into a pipe or file, epochs are plain lines (at
+ * most about twenty per model). Colour only on a terminal, never when NO_COLOR is set
+ * or TERM is dumb. --json writes the results atomically: a temporary file in the same
+ * folder, flushed to disk, renamed over the target; the file says what was measured,
+ * not whether a bar was met (tito decides that from milestones.def).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "milestone.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tinytorch/dataloader.h"
+
+#define BAR_WIDTH 24
+#define EVAL_BATCH 250
+#define MAX_METRICS 48
+#define MAX_EPOCH_LINES 20
+
+/* ------------------------------------------------------------------ output */
+
+static const char *program = "tt-milestone"; /* replaced by the table's name in ms_main */
+static bool live;                            /* stdout is a terminal: redraw a bar in place */
+static bool color;                           /* escape sequences allowed on stdout */
+static bool bar_open;                        /* a progress bar is on the current line */
+static double bar_drawn_at = -1.0;
+
+static const char *sgr(const char *code)
+{
+    return color ? code : "";
+}
+#define BOLD sgr("\033[1m")
+#define GREEN sgr("\033[32m")
+#define RED sgr("\033[31m")
+#define RESET sgr("\033[0m")
+
+static void decide_output(void)
+{
+    const char *term = getenv("TERM");
+    const char *no_color = getenv("NO_COLOR");
+    bool dumb = term && strcmp(term, "dumb") == 0;
+    live = isatty(STDOUT_FILENO) == 1 && !dumb;
+    color = live && !(no_color && no_color[0]);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* "<program>: error: <message>" on stderr, after whatever stdout still holds. */
+static void error_message(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static void error_message(const char *fmt, ...)
+{
+    va_list ap;
+    if (bar_open)
+        fputc('\n', stdout); /* leave a half-drawn progress bar on its own line */
+    bar_open = false;
+    fflush(stdout);
+    fprintf(stderr, "%s: error: ", program);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static int exit_for_status(tt_status st)
+{
+    switch (st) {
+    case TT_ERR_IO: return MS_EXIT_IO;
+    case TT_ERR_FORMAT: return MS_EXIT_DATA;
+    case TT_ERR_NOMEM: return MS_EXIT_NOMEM;
+    default: return MS_EXIT_INTERNAL;
+    }
+}
+
+static const char *loss_name(tt_loss_kind kind, bool for_json)
+{
+    switch (kind) {
+    case TT_LOSS_MSE: return for_json ? "mse" : "MSE";
+    case TT_LOSS_BCE: return for_json ? "bce" : "binary cross-entropy";
+    case TT_LOSS_CROSS_ENTROPY: return for_json ? "cross_entropy" : "cross-entropy";
+    }
+    return "unknown";
+}
+
+static const char *optimizer_name(tt_optimizer_kind kind, bool for_json)
+{
+    switch (kind) {
+    case TT_OPTIM_SGD: return for_json ? "sgd" : "SGD";
+    case TT_OPTIM_ADAM: return for_json ? "adam" : "Adam";
+    case TT_OPTIM_ADAMW: return for_json ? "adamw" : "AdamW";
+    }
+    return "unknown";
+}
+
+/* "SGD lr 0.1, momentum 0.9" */
+static void describe_optimizer(char *buf, size_t size, const ms_run_spec *run)
+{
+    int len = snprintf(buf, size, "%s lr %g", optimizer_name(run->optimizer, false),
+                       (double)run->learning_rate);
+    if (run->optimizer == TT_OPTIM_SGD && run->momentum > 0 && len > 0 && (size_t)len < size)
+        snprintf(buf + len, size - (size_t)len, ", momentum %g", (double)run->momentum);
+}
+
+/* The text of an accuracy-like metric as a percentage, of anything else as a number. */
+static void format_value(char *buf, size_t size, const char *metric, double value)
+{
+    if (strstr(metric, "accuracy"))
+        snprintf(buf, size, "%.1f%%", 100.0 * value);
+    else
+        snprintf(buf, size, "%.4g", value);
+}
+
+/* --------------------------------------------------------------- the table */
+
+static void bar_rows(int number, const tt_milestone_bar **first, size_t *count)
+{
+    *first = NULL;
+    *count = 0;
+    for (size_t i = 0; i < TT_MILESTONE_BAR_COUNT; i++) {
+        if (tt_milestone_bars[i].number != number)
+            continue;
+        if (!*first)
+            *first = &tt_milestone_bars[i];
+        (*count)++;
+    }
+}
+
+/* ----------------------------------------------------------------- options */
+
+static void print_usage(const ms_spec *spec, const tt_milestone_bar *row, FILE *out)
+{
+    fprintf(out, "usage: %s [--epochs N] [--seed N]%s [--json FILE]\n\n", program,
+            spec->reads_data ? " [--data DIR]" : "");
+    fprintf(out, "Milestone %d (%d): %s.\n%s\n\n", spec->number, row->year, row->title,
+            spec->task);
+    fprintf(out, "options:\n");
+    fprintf(out, "  --epochs N   passes over the training data, 1..%d (default %ld)\n",
+            MS_MAX_EPOCHS, spec->default_epochs);
+    fprintf(out,
+            "  --seed N     seed of the initial weights; the shuffling uses N+1 (default %" PRIu64
+            ")\n",
+            spec->default_seed);
+    if (spec->reads_data)
+        fprintf(out, "  --data DIR   folder holding digits_train.csv and digits_test.csv (default:\n"
+                     "               $TT_DATA_DIR, else the installed data, else the source tree's\n"
+                     "               milestones/data)\n");
+    fprintf(out, "  --json FILE  also write the measured results to FILE, atomically\n"
+                 "               (schema " TT_MILESTONE_SCHEMA ", see docs/milestones.md)\n"
+                 "  -h, --help   show this help\n\n");
+    fprintf(out, "bars (milestones.def; tito checks them from the --json metrics):\n");
+    const tt_milestone_bar *first;
+    size_t count;
+    bar_rows(spec->number, &first, &count);
+    for (size_t i = 0; i < count; i++) {
+        char value[32];
+        format_value(value, sizeof value, first[i].metric, first[i].bar);
+        fprintf(out, "  %s %s %s\n", first[i].metric, first[i].comparison, value);
+    }
+    fprintf(out, "\nexit status: 0 every bar met, 1 some bar missed, 2 bad options,\n"
+                 "3 unreadable data or unwritable FILE, 4 malformed data, 5 out of memory,\n"
+                 "6 another framework error. Colour on a terminal unless NO_COLOR is set.\n");
+}
+
+static bool parse_unsigned(const char *text, uint64_t max, uint64_t *value)
+{
+    if (!text || !*text || *text == '-' || *text == '+' || *text == ' ')
+        return false;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return false;
+    *value = (uint64_t)v;
+    return true;
+}
+
+static int usage_error(void)
+{
+    fprintf(stderr, "Try '%s --help'.\n", program);
+    return MS_EXIT_USAGE;
+}
+
+/* Returns -1 to go on, else the exit status (help or a usage error). */
+static int parse_options(ms_options *opt, const ms_spec *spec, const tt_milestone_bar *row,
+                         int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            print_usage(spec, row, stdout);
+            return MS_EXIT_REACHED;
+        }
+        static const char *const with_value[] = {"--epochs", "--seed", "--data", "--json"};
+        const char *name = NULL, *value = NULL;
+        for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) {
+            size_t len = strlen(with_value[k]);
+            if (strncmp(arg, with_value[k], len) == 0 && (arg[len] == '\0' || arg[len] == '=')) {
+                name = with_value[k];
+                value = arg[len] == '=' ? arg + len + 1 : NULL;
+            }
+        }
+        if (!name || (strcmp(name, "--data") == 0 && !spec->reads_data)) {
+            if (name)
+                error_message("unknown option '%s' (this milestone generates its data)", arg);
+            else
+                error_message("unknown option '%s'", arg);
+            return usage_error();
+        }
+        if (!value) {
+            if (i + 1 >= argc) {
+                error_message("%s needs a value", name);
+                return usage_error();
+            }
+            value = argv[++i];
+        }
+        uint64_t number = 0;
+        if (strcmp(name, "--epochs") == 0) {
+            if (!parse_unsigned(value, MS_MAX_EPOCHS, &number) || number == 0) {
+                error_message("--epochs needs a whole number from 1 to %d, got '%s'",
+                              MS_MAX_EPOCHS, value);
+                return usage_error();
+            }
+            opt->epochs = (long)number;
+        } else if (strcmp(name, "--seed") == 0) {
+            /* The shuffling uses seed + 1, which must not wrap around to 0. */
+            if (!parse_unsigned(value, UINT64_MAX - 1, &number)) {
+                error_message("--seed needs a whole number from 0 to 2^64-2, got '%s'", value);
+                return usage_error();
+            }
+            opt->seed = number;
+        } else if (!*value) {
+            error_message("%s needs a non-empty value", name);
+            return usage_error();
+        } else if (strcmp(name, "--data") == 0) {
+            opt->data_dir = value;
+        } else {
+            opt->json_path = value;
+        }
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------ data */
+
+void ms_data_release(ms_data *data)
+{
+    if (!data)
+        return;
+    tt_tensor_free(data->train_x);
+    tt_tensor_free(data->train_y);
+    tt_tensor_free(data->test_x);
+    tt_tensor_free(data->test_y);
+    data->train_x = data->train_y = data->test_x = data->test_y = NULL;
+}
+
+/* ------------------------------------------------------------------ training */
+
+static int digits_of(long n)
+{
+    int width = 1;
+    while (n >= 10) {
+        n /= 10;
+        width++;
+    }
+    return width;
+}
+
+/* Redraws at most 30 times a second (and always when the epoch starts or ends), so a
+ * fast machine does not spend its time on the terminal. */
+static void draw_bar(const char *label, long epoch, long epochs, size_t batch, size_t batches,
+                     double loss, double elapsed)
+{
+    if (batch != 0 && batch != batches && elapsed - bar_drawn_at < 1.0 / 30.0)
+        return;
+    bar_drawn_at = elapsed;
+    bar_open = true;
+    size_t filled = batches ? batch * BAR_WIDTH / batches : BAR_WIDTH;
+    char bar[BAR_WIDTH + 1];
+    for (size_t i = 0; i < BAR_WIDTH; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[BAR_WIDTH] = '\0';
+    char loss_text[32] = "  -   "; /* nothing measured before the first batch */
+    if (batch > 0)
+        snprintf(loss_text, sizeof loss_text, "%.4f", loss);
+    printf("\r\033[K  %s%sepoch %*ld/%ld %s[%s]%s %3zu/%zu  loss %s  %6.2fs", label,
+           *label ? "  " : "", digits_of(epochs), epoch, epochs, GREEN, bar, RESET, batch,
+           batches, loss_text, elapsed);
+    fflush(stdout);
+}
+
+static void print_epoch_line(const char *label, long epoch, long epochs, const ms_epoch *r)
+{
+    bar_open = false;
+    printf("%s  %s%sepoch %*ld/%ld  loss %.4f  train %5.1f%%  test %5.1f%%  %6.2fs\n",
+           live ? "\r\033[K" : "", label, *label ? "  " : "", digits_of(epochs), epoch, epochs,
+           r->loss, 100.0 * r->train_accuracy, 100.0 * r->test_accuracy, r->seconds);
+    fflush(stdout);
+}
+
+static size_t rows_of(const tt_tensor *t)
+{
+    return t->ndim > 0 ? t->shape[0] : 0;
+}
+
+static size_t correct_count(double accuracy, size_t n)
+{
+    return (size_t)(accuracy * (double)n + 0.5);
+}
+
+tt_status ms_train(ms_result *result, const ms_run_spec *spec, const ms_data *data,
+                   const ms_options *options, ms_epoch *history, bool show)
+{
+    tt_status st = TT_OK;
+    tt_tensor *xb = NULL, *yb = NULL;
+    tt_dataset *ds = NULL;
+    tt_dataloader *loader = NULL;
+    tt_layer *model = NULL;
+    tt_optimizer *optim = NULL;
+    tt_params params;
+    tt_params_init(&params);
+    tt_rng init_rng, data_rng;
+    tt_rng_init(&init_rng, options->seed);
+    tt_rng_init(&data_rng, options->seed + 1);
+    memset(result, 0, sizeof *result);
+    result->spec = spec;
+    result->best_test_accuracy = NAN;
+    /* Per-epoch evaluation only when someone looks at it: the benchmark measures
+     * training alone. */
+    bool per_epoch = show || history;
+    const char *label = show && spec->key[0] ? spec->label : "";
+    long epochs = options->epochs;
+    /* Print at most about MAX_EPOCH_LINES epoch lines per model, always the first and
+     * the last. */
+    long stride = (epochs + MAX_EPOCH_LINES - 1) / MAX_EPOCH_LINES;
+
+    TT_CHECK(spec->build(&model, &init_rng));
+    TT_CHECK(tt_layer_parameters(model, &params));
+    tt_optimizer_options oo = TT_OPTIMIZER_OPTIONS_INIT;
+    oo.lr = spec->learning_rate;
+    oo.momentum = spec->momentum;
+    TT_CHECK(tt_optimizer_new(&optim, spec->optimizer, &params, &oo));
+    tt_dataloader_options lo = {spec->batch_size, true, false};
+    TT_CHECK(tt_dataset_new(&ds, data->train_x, data->train_y));
+    TT_CHECK(tt_dataloader_new(&loader, ds, &lo, &data_rng));
+
+    result->parameters = tt_params_numel(&params);
+    result->n_train = rows_of(data->train_x);
+    result->n_test = rows_of(data->test_x);
+    size_t batches = tt_dataloader_num_batches(loader);
+    double start = now_seconds();
+    for (long epoch = 1; epoch <= epochs; epoch++) {
+        double total = 0, began = now_seconds();
+        size_t done = 0;
+        tt_layer_set_training(model, true);
+        TT_CHECK(tt_dataloader_start_epoch(loader));
+        if (show && live)
+            draw_bar(label, epoch, epochs, 0, batches, 0.0, now_seconds() - start);
+        for (;;) {
+            TT_CHECK(tt_dataloader_next(loader, &xb, &yb));
+            if (!xb)
+                break;
+            float loss = 0;
+            TT_CHECK(tt_train_step(&loss, model, optim, spec->loss, xb, yb, 0.0f));
+            tt_tensor_free(xb);
+            tt_tensor_free(yb);
+            xb = yb = NULL;
+            total += loss;
+            done++;
+            if (show && live)
+                draw_bar(label, epoch, epochs, done, batches, total / (double)done,
+                         now_seconds() - start);
+        }
+        result->train_seconds += now_seconds() - began;
+        result->epochs = epoch;
+        result->final_loss = done ? total / (double)done : 0.0;
+        if (!per_epoch)
+            continue;
+        tt_eval_result on_train, on_test;
+        TT_CHECK(tt_evaluate(&on_train, model, spec->loss, data->train_x, data->train_y,
+                             EVAL_BATCH));
+        TT_CHECK(tt_evaluate(&on_test, model, spec->loss, data->test_x, data->test_y,
+                             EVAL_BATCH));
+        ms_epoch r = {result->final_loss, on_train.accuracy, on_test.accuracy,
+                      now_seconds() - start};
+        if (history)
+            history[epoch - 1] = r;
+        if (!(r.test_accuracy <= result->best_test_accuracy))
+            result->best_test_accuracy = r.test_accuracy; /* also replaces the initial NaN */
+        if (show && (epoch == 1 || epoch == epochs || epoch % stride == 0))
+            print_epoch_line(label, epoch, epochs, &r);
+        else if (show && live)
+            draw_bar(label, epoch, epochs, batches, batches, result->final_loss, r.seconds);
+    }
+    /* The final figures, evaluated once more: cheap, and the same whether or not the
+     * epochs were evaluated on the way. */
+    tt_eval_result on_train, on_test;
+    TT_CHECK(tt_evaluate(&on_train, model, spec->loss, data->train_x, data->train_y, EVAL_BATCH));
+    TT_CHECK(tt_evaluate(&on_test, model, spec->loss, data->test_x, data->test_y, EVAL_BATCH));
+    result->seconds = now_seconds() - start;
+    result->train_loss = on_train.loss;
+    result->test_loss = on_test.loss;
+    result->train_accuracy = on_train.accuracy;
+    result->test_accuracy = on_test.accuracy;
+    result->train_correct = correct_count(on_train.accuracy, result->n_train);
+    result->test_correct = correct_count(on_test.accuracy, result->n_test);
+    result->samples_per_second =
+        result->train_seconds > 0
+            ? (double)result->epochs * (double)result->n_train / result->train_seconds
+            : 0.0;
+
+cleanup:
+    tt_tensor_free(xb);
+    tt_tensor_free(yb);
+    tt_dataloader_free(loader);
+    tt_dataset_free(ds);
+    tt_optimizer_free(optim);
+    tt_params_release(&params);
+    tt_layer_free(model);
+    return st;
+}
+
+/* ----------------------------------------------------------------- metrics */
+
+typedef struct metric {
+    char name[64];
+    double value;
+    bool integer;
+} metric;
+
+typedef struct metrics {
+    metric items[MAX_METRICS];
+    size_t count;
+} metrics;
+
+static void add_metric(metrics *m, const char *prefix, const char *name, double value,
+                       bool integer)
+{
+    if (m->count == MAX_METRICS)
+        return; /* cannot happen with MAX_METRICS above 11 per run */
+    metric *it = &m->items[m->count++];
+    snprintf(it->name, sizeof it->name, "%s%s%s", prefix, *prefix ? "_" : "", name);
+    it->value = value;
+    it->integer = integer;
+}
+
+/* The flat "metrics" object of the result file; the bars of milestones.def name its
+ * keys. Per model: <key>_test_accuracy and so on (no prefix when there is one model);
+ * with several models, train_seconds and samples_per_second also for all together. */
+static void collect_metrics(metrics *m, const ms_result *results, size_t n_runs,
+                            size_t live_at_end)
+{
+    double seconds = 0, samples = 0;
+    m->count = 0;
+    for (size_t i = 0; i < n_runs; i++) {
+        const ms_result *r = &results[i];
+        const char *p = r->spec->key;
+        add_metric(m, p, "test_accuracy", r->test_accuracy, false);
+        add_metric(m, p, "test_correct", (double)r->test_correct, true);
+        add_metric(m, p, "best_test_accuracy", r->best_test_accuracy, false);
+        add_metric(m, p, "train_accuracy", r->train_accuracy, false);
+        add_metric(m, p, "train_correct", (double)r->train_correct, true);
+        add_metric(m, p, "final_loss", r->final_loss, false);
+        add_metric(m, p, "test_loss", r->test_loss, false);
+        add_metric(m, p, "parameters", (double)r->parameters, true);
+        add_metric(m, p, "train_seconds", r->train_seconds, false);
+        add_metric(m, p, "samples_per_second", r->samples_per_second, false);
+        seconds += r->train_seconds;
+        samples += (double)r->epochs * (double)r->n_train;
+    }
+    if (n_runs > 1) {
+        add_metric(m, "", "train_seconds", seconds, false);
+        add_metric(m, "", "samples_per_second", seconds > 0 ? samples / seconds : 0.0, false);
+    }
+    add_metric(m, "", "live_allocations_at_end", (double)live_at_end, true);
+}
+
+static const metric *find_metric(const metrics *m, const char *name)
+{
+    for (size_t i = 0; i < m->count; i++)
+        if (strcmp(m->items[i].name, name) == 0)
+            return &m->items[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ report */
+
+#define COLUMN 20
+
+static void print_table(const ms_spec *spec, const ms_result *results, const metrics *m,
+                        bool *reached)
+{
+    size_t n = spec->n_runs;
+    char cell[64];
+    printf("\n  %s%-24s", BOLD, "result");
+    for (size_t i = 0; i < n; i++)
+        printf(" %-*s", i + 1 < n ? COLUMN : 0, n > 1 ? results[i].spec->label : "measured");
+    printf("%s\n", RESET);
+#define ROW(title, ...)                                                                     \
+    do {                                                                                    \
+        printf("  %-24s", title);                                                           \
+        for (size_t i = 0; i < n; i++) {                                                    \
+            const ms_result *r = &results[i];                                               \
+            snprintf(cell, sizeof cell, __VA_ARGS__);                                       \
+            printf(" %-*s", i + 1 < n ? COLUMN : 0, cell);                                  \
+        }                                                                                   \
+        printf("\n");                                                                       \
+    } while (0)
+    ROW("parameters", "%zu", r->parameters);
+    ROW("epochs", "%ld", r->epochs);
+    ROW("final training loss", "%.4f", r->final_loss);
+    ROW("train accuracy", "%.1f%% (%zu/%zu)", 100.0 * r->train_accuracy, r->train_correct,
+        r->n_train);
+    ROW("test accuracy", "%.1f%% (%zu/%zu)", 100.0 * r->test_accuracy, r->test_correct,
+        r->n_test);
+    ROW("training time", "%.3f s", r->train_seconds);
+    ROW("throughput", "%.0f samples/s", r->samples_per_second);
+#undef ROW
+
+    const tt_milestone_bar *first;
+    size_t count;
+    bar_rows(spec->number, &first, &count);
+    *reached = count > 0;
+    printf("\n  %s%-40s %s%s\n", BOLD, "bar (milestones.def)", "measured", RESET);
+    for (size_t i = 0; i < count; i++) {
+        const tt_milestone_bar *b = &first[i];
+        const metric *it = find_metric(m, b->metric);
+        char want[32], got[32], title[96];
+        format_value(want, sizeof want, b->metric, b->bar);
+        snprintf(title, sizeof title, "%s %s %s", b->metric, b->comparison, want);
+        bool met = it && tt_milestone_bar_met(b, it->value);
+        if (it)
+            format_value(got, sizeof got, b->metric, it->value);
+        else
+            snprintf(got, sizeof got, "not measured");
+        printf("  %-40s %-10s %s%s%s\n", title, got, met ? GREEN : RED, met ? "met" : "missed",
+               RESET);
+        *reached = *reached && met;
+    }
+    printf("\n  %s%s%s\n", *reached ? GREEN : RED,
+           *reached ? "Every bar met on this run."
+                    : "A bar was missed: see \"When a milestone fails\" in docs/milestones.md.",
+           RESET);
+}
+
+/* A JSON string literal of `s` (quotes, backslashes and control characters escaped). */
+static void json_string(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fprintf(fp, "\\%c", *c);
+        else if (*c < 0x20)
+            fprintf(fp, "\\u%04x", *c);
+        else
+            fputc(*c, fp);
+    }
+    fputc('"', fp);
+}
+
+/* A finite double as the shortest of 15 or 17 significant digits that reads back as
+ * exactly the same value (0.995, not 0.99499999999999999), or null. */
+static void json_number(FILE *fp, double value, bool integer)
+{
+    char text[40];
+    if (!isfinite(value)) {
+        fputs("null", fp);
+        return;
+    }
+    if (integer) {
+        fprintf(fp, "%.0f", value);
+        return;
+    }
+    snprintf(text, sizeof text, "%.15g", value);
+    if (strtod(text, NULL) != value)
+        snprintf(text, sizeof text, "%.17g", value);
+    fputs(text, fp);
+}
+
+/* A float option (0.1f) with the fewest digits that read back as the same float. */
+static void json_float(FILE *fp, float value)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.6g", (double)value);
+    if ((float)strtod(text, NULL) != value)
+        snprintf(text, sizeof text, "%.9g", (double)value);
+    fputs(text, fp);
+}
+
+static void write_run(FILE *fp, const ms_result *r, const ms_epoch *history)
+{
+    const ms_run_spec *s = r->spec;
+    fprintf(fp, "    {\"key\": ");
+    json_string(fp, s->key);
+    fprintf(fp, ", \"label\": ");
+    json_string(fp, s->label);
+    fprintf(fp, ", \"model\": ");
+    json_string(fp, s->model);
+    fprintf(fp, ",\n     \"loss\": \"%s\", \"optimizer\": \"%s\", \"learning_rate\": ",
+            loss_name(s->loss, true), optimizer_name(s->optimizer, true));
+    json_float(fp, s->learning_rate);
+    fprintf(fp, ", \"momentum\": ");
+    json_float(fp, s->momentum);
+    fprintf(fp, ", \"batch_size\": %zu,\n", s->batch_size);
+    fprintf(fp, "     \"epochs\": %ld, \"parameters\": %zu, \"train_samples\": %zu, "
+                "\"test_samples\": %zu,\n",
+            r->epochs, r->parameters, r->n_train, r->n_test);
+    fprintf(fp, "     \"seconds\": ");
+    json_number(fp, r->seconds, false);
+    fprintf(fp, ",\n     \"history\": [");
+    for (long e = 0; history && e < r->epochs; e++) {
+        const ms_epoch *h = &history[e];
+        fprintf(fp, "%s\n       {\"epoch\": %ld, \"loss\": ", e ? "," : "", e + 1);
+        json_number(fp, h->loss, false);
+        fprintf(fp, ", \"train_accuracy\": ");
+        json_number(fp, h->train_accuracy, false);
+        fprintf(fp, ", \"test_accuracy\": ");
+        json_number(fp, h->test_accuracy, false);
+        fprintf(fp, ", \"seconds\": ");
+        json_number(fp, h->seconds, false);
+        fputc('}', fp);
+    }
+    fprintf(fp, "]}");
+}
+
+static void write_result(FILE *fp, const ms_spec *spec, const tt_milestone_bar *row,
+                         const ms_options *opt, const char *data_description,
+                         const ms_result *results, ms_epoch *const *histories, const metrics *m)
+{
+    fprintf(fp, "{\n  \"schema\": \"" TT_MILESTONE_SCHEMA "\",\n");
+    fprintf(fp, "  \"milestone\": %d,\n  \"slug\": ", spec->number);
+    json_string(fp, row->slug);
+    fprintf(fp, ",\n  \"program\": ");
+    json_string(fp, row->program);
+    fprintf(fp, ",\n  \"seed\": %" PRIu64 ",\n  \"epochs\": %ld,\n  \"data\": ", opt->seed,
+            opt->epochs);
+    json_string(fp, data_description);
+    fprintf(fp, ",\n  \"metrics\": {");
+    for (size_t i = 0; i < m->count; i++) {
+        fprintf(fp, "%s\n    ", i ? "," : "");
+        json_string(fp, m->items[i].name);
+        fprintf(fp, ": ");
+        json_number(fp, m->items[i].value, m->items[i].integer);
+    }
+    fprintf(fp, "\n  },\n  \"runs\": [\n");
+    for (size_t i = 0; i < spec->n_runs; i++) {
+        write_run(fp, &results[i], histories[i]);
+        fprintf(fp, "%s\n", i + 1 < spec->n_runs ? "," : "");
+    }
+    fprintf(fp, "  ]\n}\n");
+}
+
+/* Writes the results to path atomically: a temporary file beside it, flushed to disk,
+ * then renamed over it. Returns 0 or an errno value. */
+static int write_json(const char *path, const ms_spec *spec, const tt_milestone_bar *row,
+                      const ms_options *opt, const char *data_description,
+                      const ms_result *results, ms_epoch *const *histories, const metrics *m)
+{
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 8);
+    if (!tmp)
+        return ENOMEM;
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".XXXXXX", 8);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int err = errno;
+        free(tmp);
+        return err;
+    }
+    /* mkstemp makes the file 0600; results are not secret, so give them the mode any
+     * new file would get. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        /* Not worth failing for: the file is still the caller's. */
+    }
+    FILE *fp = fdopen(fd, "w");
+    if (!fp) {
+        int err = errno;
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return err;
+    }
+    write_result(fp, spec, row, opt, data_description, results, histories, m);
+    int err = 0;
+    if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0)
+        err = errno ? errno : EIO;
+    if (fclose(fp) != 0 && !err)
+        err = errno ? errno : EIO;
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err)
+        unlink(tmp);
+    free(tmp);
+    return err;
+}
+
+/* -------------------------------------------------------------------- main */
+
+static void print_header(const ms_spec *spec, const ms_options *opt, const ms_data *data)
+{
+    printf("  data: %s\n", data->description);
+    for (size_t i = 0; i < spec->n_runs; i++) {
+        const ms_run_spec *r = &spec->runs[i];
+        char optim[64];
+        describe_optimizer(optim, sizeof optim, r);
+        printf("  %s: %s; %s, %s, batch %zu, seed %" PRIu64 "\n",
+               r->key[0] ? r->label : "model", r->model, loss_name(r->loss, false), optim,
+               r->batch_size, opt->seed);
+    }
+    printf("\n");
+    fflush(stdout);
+}
+
+int ms_main(const ms_spec *spec, int argc, char **argv)
+{
+    const tt_milestone_bar *row = tt_milestone_find(spec->number);
+    if (!row || spec->n_runs == 0) {
+        fprintf(stderr, "milestone %d: not in milestones.def, or no model to train\n",
+                spec->number);
+        return MS_EXIT_INTERNAL;
+    }
+    program = row->program;
+    ms_options opt = {spec->default_epochs, spec->default_seed, NULL, NULL};
+    int status = parse_options(&opt, spec, row, argc, argv);
+    if (status >= 0)
+        return status;
+    decide_output();
+
+    printf("%s%s%s %s\n\n", BOLD, spec->headline, RESET, spec->history);
+    fflush(stdout);
+
+    ms_data data = {0};
+    ms_result *results = calloc(spec->n_runs, sizeof *results);
+    ms_epoch **histories = calloc(spec->n_runs, sizeof *histories);
+    tt_status st = TT_OK;
+    if (!results || !histories) {
+        error_message("out of memory");
+        status = MS_EXIT_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < spec->n_runs; i++) {
+        histories[i] = calloc((size_t)opt.epochs, sizeof **histories);
+        if (!histories[i]) {
+            error_message("out of memory");
+            status = MS_EXIT_NOMEM;
+            goto done;
+        }
+    }
+
+    st = spec->make_data(&data, &opt);
+    if (st != TT_OK) {
+        error_message("%s", tt_error_last());
+        status = exit_for_status(st);
+        goto done;
+    }
+    print_header(spec, &opt, &data);
+    for (size_t i = 0; i < spec->n_runs; i++) {
+        if (i > 0)
+            printf("\n");
+        st = ms_train(&results[i], &spec->runs[i], &data, &opt, histories[i], true);
+        if (st != TT_OK) {
+            error_message("training %s failed: %s", spec->runs[i].model, tt_error_last());
+            status = exit_for_status(st);
+            goto done;
+        }
+    }
+    char description[sizeof data.description];
+    memcpy(description, data.description, sizeof description);
+    ms_data_release(&data);
+
+    /* Everything of the framework's is freed by now: what is still live leaked. */
+    size_t live_at_end = tt_alloc_live();
+    metrics m;
+    collect_metrics(&m, results, spec->n_runs, live_at_end);
+    bool reached = false;
+    print_table(spec, results, &m, &reached);
+    if (live_at_end)
+        printf("  %swarning:%s %zu framework allocation(s) still live after everything was "
+               "freed: a leak in the modules\n",
+               RED, RESET, live_at_end);
+    status = reached ? MS_EXIT_REACHED : MS_EXIT_MISSED;
+    if (opt.json_path) {
+        int err = write_json(opt.json_path, spec, row, &opt, description, results, histories, &m);
+        if (err) {
+            error_message("cannot write %s: %s", opt.json_path, strerror(err));
+            status = MS_EXIT_IO;
+        } else {
+            printf("  results written to %s\n", opt.json_path);
+        }
+    }
+
+done:
+    ms_data_release(&data);
+    for (size_t i = 0; histories && i < spec->n_runs; i++)
+        free(histories[i]);
+    free(histories);
+    free(results);
+    return status;
+}

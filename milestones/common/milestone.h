@@ -1,0 +1,138 @@
+/*
+ * milestones/common/milestone.h: what every milestone program shares.
+ *
+ * A milestone program is a description (an ms_spec: its history note, how to make its
+ * data, the models it trains and how) and a three-line main() that hands it to
+ * ms_main. ms_main does the rest the same way for every milestone: options, the
+ * history note, a live progress bar on a terminal (plain lines otherwise, colour unless
+ * NO_COLOR), the final table with the bars of milestones.def, and the atomic --json
+ * result file (schema tito-milestone/1, described in docs/milestones.md).
+ *
+ * Only the framework's public headers are used, so the same sources link with a
+ * student's own modules or with the reference. Each program's source ends with
+ *
+ *     #ifndef TT_MILESTONE_NO_MAIN
+ *     int main(int argc, char **argv) { return ms_main(&ms_xxx, argc, argv); }
+ *     #endif
+ *
+ * so that the benchmark (bench/bench_milestones.c) can link every spec at once, built
+ * with TT_MILESTONE_NO_MAIN, and train them through ms_train without any output.
+ *
+ * Memory: the framework's objects (tensors, layers, optimizers) come from the framework
+ * and are freed before the program ends, so the framework's live-allocation count at
+ * the end measures leaks in the modules; the program's own bookkeeping (histories)
+ * uses malloc.
+ */
+#ifndef TT_MILESTONE_COMMON_H
+#define TT_MILESTONE_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tinytorch/layers.h"
+#include "tinytorch/optimizers.h"
+#include "tinytorch/training.h"
+
+#include "milestones.h"
+
+#define MS_MAX_EPOCHS 1000
+
+/* Exit statuses of every milestone program. Informative only: tito judges a milestone
+ * by the metrics in the result file, never by the exit status. */
+enum ms_exit {
+    MS_EXIT_REACHED = 0,  /* trained, and every bar of milestones.def is met */
+    MS_EXIT_MISSED = 1,   /* trained, but some bar is not met */
+    MS_EXIT_USAGE = 2,    /* bad command line */
+    MS_EXIT_IO = 3,       /* data unreadable, or the --json file unwritable */
+    MS_EXIT_DATA = 4,     /* malformed data */
+    MS_EXIT_NOMEM = 5,    /* out of memory */
+    MS_EXIT_INTERNAL = 6, /* any other framework error (e.g. a function not written yet) */
+};
+
+typedef struct ms_options {
+    long epochs;
+    uint64_t seed;        /* initial weights use seed, the shuffling seed + 1 */
+    const char *data_dir; /* --data; NULL: tt_data_dir's search */
+    const char *json_path;
+} ms_options;
+
+/* A milestone's data: one training and one test split, as tensors. */
+typedef struct ms_data {
+    tt_tensor *train_x, *train_y;
+    tt_tensor *test_x, *test_y;
+    char description[256]; /* one line for the program's header and the JSON */
+} ms_data;
+
+void ms_data_release(ms_data *data);
+
+/* One model the milestone trains (milestone 2 trains two on the same data). */
+typedef struct ms_run_spec {
+    const char *key;   /* prefix of its metrics ("mlp" -> "mlp_test_accuracy"); "" when
+                          the milestone trains only this model */
+    const char *label; /* shown in progress lines and the table, e.g. "single layer" */
+    const char *model; /* e.g. "Linear(2,1) + Sigmoid" */
+    tt_status (*build)(tt_layer **model, tt_rng *rng);
+    tt_loss_kind loss;
+    tt_optimizer_kind optimizer;
+    float learning_rate;
+    float momentum; /* SGD only */
+    size_t batch_size;
+} ms_run_spec;
+
+typedef struct ms_spec {
+    int number;            /* its rows in milestones.def */
+    const char *headline;  /* first words of the history note, in bold: "1957: the perceptron." */
+    const char *history;   /* the rest of the note (may hold newlines) */
+    const char *task;      /* what the program does, for --help (may hold newlines) */
+    long default_epochs;
+    uint64_t default_seed;
+    bool reads_data;       /* accepts --data DIR (the digits); the others generate theirs */
+    /* Make the data (tensors and description). On error: data all NULL, message set. */
+    tt_status (*make_data)(ms_data *data, const ms_options *options);
+    size_t n_runs;
+    const ms_run_spec *runs;
+} ms_spec;
+
+/* What one epoch measured. */
+typedef struct ms_epoch {
+    double loss;           /* mean training loss over the epoch's batches */
+    double train_accuracy; /* after the epoch, in evaluation mode */
+    double test_accuracy;
+    double seconds;        /* since the run began, at the end of this epoch */
+} ms_epoch;
+
+/* What training one model measured. */
+typedef struct ms_result {
+    const ms_run_spec *spec;
+    long epochs;                 /* completed */
+    size_t parameters;
+    size_t n_train, n_test;
+    double final_loss;           /* the last epoch's mean training loss */
+    double train_loss, test_loss; /* evaluated after the last epoch */
+    double train_accuracy, test_accuracy;
+    double best_test_accuracy;   /* the highest after any epoch; NaN when epochs were not
+                                    evaluated (ms_train without show or history) */
+    size_t train_correct, test_correct;
+    double train_seconds;        /* time in batching and tt_train_step only */
+    double seconds;              /* the whole run, per-epoch evaluation included */
+    double samples_per_second;   /* epochs * n_train / train_seconds */
+    ms_epoch *history;           /* [epochs], malloc'ed; NULL when not kept */
+} ms_result;
+
+/* The milestones' descriptions, one per program (milestones/<slug>.c). */
+extern const ms_spec ms_perceptron; /* 1, 01_perceptron.c */
+extern const ms_spec ms_xor;        /* 2, 02_xor.c */
+extern const ms_spec ms_digits_mlp; /* 3, 03_mlp.c */
+
+/* Run the milestone: parse argv, train, report. Returns the exit status (enum ms_exit). */
+int ms_main(const ms_spec *spec, int argc, char **argv);
+
+/* Train one model of `spec` on `data` for options->epochs epochs, with its initial
+ * weights from options->seed and its shuffling from options->seed + 1. With `show`,
+ * draws progress on stdout as ms_main does; without it, prints nothing (the benchmark).
+ * `history` (may be NULL) receives one record per epoch. Fills *result. */
+tt_status ms_train(ms_result *result, const ms_run_spec *spec, const ms_data *data,
+                   const ms_options *options, ms_epoch *history, bool show);
+
+#endif /* TT_MILESTONE_COMMON_H */
