@@ -36,6 +36,9 @@ static const tito_command commands[] = {
     {"dev starters", cmd_dev_starters, TITO_CMD_SOURCE_TREE | TITO_CMD_INSTRUCTOR,
      "regenerate student/ from reference/ (with --check: report any difference)",
      "[--check] [--root DIR]"},
+    {"dev grade", cmd_dev_grade, TITO_CMD_INSTRUCTOR,
+     "grade FILE as module MODULE with the kit: build, run, judge (no workspace needed)",
+     "MODULE FILE [--seed HEX] [--hidden] [-k PATTERN] [--json] [--verbose]"},
     {"help", cmd_help, 0, "show the help of tito or of one command", "[COMMAND]"},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

@@ -103,6 +103,7 @@ int tito_fail(tt_status status);
 /* ----------------------------------------------------------- commands */
 
 int cmd_dev_starters(int argc, char **argv, tito_context *ctx);
+int cmd_dev_grade(int argc, char **argv, tito_context *ctx);
 int cmd_init(int argc, char **argv, tito_context *ctx);
 int cmd_module_list(int argc, char **argv, tito_context *ctx);
 int cmd_module_start(int argc, char **argv, tito_context *ctx);

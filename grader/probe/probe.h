@@ -36,15 +36,23 @@
  *   note <free text>
  *   tol <kind> <params...>        exact | elem | reduce <k> | abs <atol> <rtol>
  *   tensor <label> <ndim> <d0..> <values...>      or: tensor <label> null
+ *                                                  or: tensor <label> bad <why>
  *   scalar <label> <value>
  *   int <label> <value>
  *   status <label> <code> <name>
- *   end <case> live=<framework allocations live after the case>
+ *   end <case> live=<framework allocations the case left live: after minus before>
+ *   time <seconds>                 after an end, only with --times (the reference run)
+ * "bad" is a result the harness refused to read (ndim outside 0..4, NULL storage,
+ * strides reaching outside the storage); it never matches a reference record.
+ * Each case gets its own generator, seeded from the run's seed and the case's name,
+ * so it sees the same inputs whether the run starts at it or earlier.
  *
  * Command line of a probe binary (used by tito only):
  *   probe --list                        the case table as lines: name category points
- *   probe --seed HEX [--small] [--from N] [CASE...]   run cases (all, or from index N)
- *   probe --perf NAME --reps R --seed HEX   run a speed kernel R times (tito times it)
+ *   probe --list-perf                   the speed kernels, one name per line
+ *   probe --seed HEX [--small] [--times] [--from N] [CASE...]
+ *                                       run cases (all, those named, from index N on)
+ *   probe --perf NAME --reps R --seed HEX [--small]   run a speed kernel R times
  */
 #ifndef TITO_PROBE_H
 #define TITO_PROBE_H
@@ -85,6 +93,10 @@ bool probe_small(const tito_probe *p);
  * unless memory runs out; a NULL is recorded and the case goes on). The caller frees. */
 tt_tensor *probe_randn(tito_probe *p, int ndim, const size_t *shape);
 tt_tensor *probe_uniform(tito_probe *p, int ndim, const size_t *shape, float low, float high);
+
+/* A new contiguous tensor holding a copy of `data` (numel floats, row-major), built by
+ * the harness like the two above (never by the module under test). The caller frees. */
+tt_tensor *probe_from_data(tito_probe *p, int ndim, const size_t *shape, const float *data);
 
 /* ------------------------------------------------------------ records */
 
