@@ -113,7 +113,7 @@ static const char *const stage_names[ST_COUNT] = {
     [ST_SETSID] = "setsid",
     [ST_SUBREAPER] = "becoming a child subreaper",
     [ST_MOUNT_PRIVATE] = "making the mount tree private",
-    [ST_BIND_WORKDIR] = "binding the working directory",
+    [ST_BIND_WORKDIR] = "mounting the working directory",
     [ST_HIDE] = "hiding a path",
     [ST_PROC] = "mounting a fresh /proc",
     [ST_NESTED] = "forbidding nested user namespaces",
@@ -153,6 +153,7 @@ typedef struct plan {
     bool grader_root;        /* the child drops to TITO_SANDBOX_UID/GID */
     bool transcript;
     char *workdir;           /* absolute, symlinks resolved */
+    char *workdir_tmpfs;     /* mount options of the private workdir's tmpfs; NULL: a bind mount */
     char **exec_paths;       /* candidates for argv[0], tried in order */
     size_t n_exec;
     char *const *argv;
@@ -479,9 +480,16 @@ static void keeper_mounts(const plan *p, keeper_report *rep)
     /* "none" where a source or type is ignored: NULL is allowed, but trips Valgrind. */
     if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
         keeper_fail(FD_STATUS, rep, ST_MOUNT_PRIVATE, errno, -1);
-    /* Its own mount, so that it can stay writable when everything else is not. */
-    if (mount(p->workdir, p->workdir, "none", MS_BIND | MS_REC, NULL) < 0)
+    /* Its own mount, so that it can stay writable when everything else is not; for the
+     * private directory a tmpfs, so that what the run writes is bounded in total (the
+     * file-size limit bounds only each file) and vanishes with the run. */
+    if (p->workdir_tmpfs) {
+        if (mount("tmpfs", p->workdir, "tmpfs", MS_NOSUID | MS_NODEV, p->workdir_tmpfs) < 0)
+            keeper_fail(FD_STATUS, rep, ST_BIND_WORKDIR, errno, -1);
+        rep->isolation |= TITO_SANDBOX_ISO_TMPFS_WORKDIR;
+    } else if (mount(p->workdir, p->workdir, "none", MS_BIND | MS_REC, NULL) < 0) {
         keeper_fail(FD_STATUS, rep, ST_BIND_WORKDIR, errno, -1);
+    }
     for (size_t i = 0; i < p->n_hidden; i++) {
         int r;
         if (p->hidden_is_dir[i])
@@ -947,6 +955,7 @@ static const struct {
     {TITO_SANDBOX_ISO_NO_NESTED_NS, "no-nested-ns"},
     {TITO_SANDBOX_ISO_MEMORY_WATCH, "memory-watch"},
     {TITO_SANDBOX_ISO_UNPRIVILEGED, "unprivileged"},
+    {TITO_SANDBOX_ISO_TMPFS_WORKDIR, "tmpfs-workdir"},
 };
 
 char *tito_sandbox_isolation_describe(char *buf, size_t size, unsigned isolation)
@@ -1153,6 +1162,8 @@ static tt_status choose_isolation(run *r, const tito_sandbox_options *o)
     unsigned possible = avail | TITO_SANDBOX_ISO_MEMORY_WATCH | TITO_SANDBOX_ISO_UNPRIVILEGED;
     if (avail & TITO_SANDBOX_ISO_MOUNT_NS) {
         possible |= TITO_SANDBOX_ISO_READONLY | TITO_SANDBOX_ISO_HIDDEN;
+        if (!o->workdir && o->limits.workdir_bytes)
+            possible |= TITO_SANDBOX_ISO_TMPFS_WORKDIR;
         if (avail & TITO_SANDBOX_ISO_PID_NS)
             possible |= TITO_SANDBOX_ISO_PROC;
     }
@@ -1215,6 +1226,16 @@ static tt_status make_workdir(run *r, const tito_sandbox_options *o)
         int err = errno;
         return tt_error_set(TT_ERR_IO, "tito_sandbox_run: cannot give %s to the sandbox user: %s",
                             r->p.workdir, errno_text(err, errbuf, sizeof errbuf));
+    }
+    if ((r->p.ns_flags & CLONE_NEWNS) && o->limits.workdir_bytes) {
+        char opts[128];
+        snprintf(opts, sizeof opts, "size=%llu,nr_inodes=%llu,mode=0700,uid=%lu,gid=%lu",
+                 (unsigned long long)o->limits.workdir_bytes,
+                 (unsigned long long)(o->limits.workdir_bytes / 4096 + 64),
+                 (unsigned long)(r->p.grader_root ? TITO_SANDBOX_UID : geteuid()),
+                 (unsigned long)(r->p.grader_root ? TITO_SANDBOX_GID : getegid()));
+        if (!(r->p.workdir_tmpfs = dup_string(opts)))
+            return tt_error_set(TT_ERR_NOMEM, "tito_sandbox_run: out of memory for the working directory");
     }
     return TT_OK;
 }
@@ -1887,6 +1908,7 @@ static void run_release(run *r)
     free_string_array(r->p.hidden, r->p.n_hidden);
     tt_free(r->p.hidden_is_dir);
     tt_free(r->p.workdir);
+    tt_free(r->p.workdir_tmpfs);
 }
 
 tt_status tito_sandbox_run(tito_sandbox_result **out, const tito_sandbox_options *options)

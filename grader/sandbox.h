@@ -58,6 +58,7 @@ typedef struct tito_sandbox_limits {
     uint64_t stack;           /* bytes, RLIMIT_STACK */
     uint64_t open_files;      /* RLIMIT_NOFILE */
     uint64_t processes;       /* RLIMIT_NPROC: processes and threads the child may have at once */
+    uint64_t workdir_bytes;   /* bytes the private working directory may hold (a tmpfs of this size) */
     size_t output_bytes;      /* bytes kept of stdout and of stderr, each */
     size_t transcript_bytes;  /* bytes kept of the transcript (fd 3) */
 } tito_sandbox_limits;
@@ -67,7 +68,8 @@ typedef struct tito_sandbox_limits {
     {                                                                                        \
         .cpu_seconds = 10, .wall_seconds = 30.0, .address_space = (uint64_t)1 << 30,         \
         .file_size = (uint64_t)64 << 20, .stack = (uint64_t)8 << 20, .open_files = 64,       \
-        .processes = 64, .output_bytes = (size_t)1 << 20, .transcript_bytes = (size_t)16 << 20 \
+        .processes = 64, .workdir_bytes = (uint64_t)256 << 20, .output_bytes = (size_t)1 << 20, \
+        .transcript_bytes = (size_t)16 << 20                                                 \
     }
 
 /* ---------------------------------------------------------------------------
@@ -89,6 +91,7 @@ typedef enum tito_sandbox_isolation {
     TITO_SANDBOX_ISO_NO_NESTED_NS = 1u << 9, /* the child may not create user namespaces of its own */
     TITO_SANDBOX_ISO_MEMORY_WATCH = 1u << 10, /* peak address space of the main process read at its exit */
     TITO_SANDBOX_ISO_UNPRIVILEGED = 1u << 11, /* not root, no capabilities, no_new_privs: always, or no run */
+    TITO_SANDBOX_ISO_TMPFS_WORKDIR = 1u << 12, /* the private working directory is a tmpfs of limits.workdir_bytes */
 } tito_sandbox_isolation;
 
 /* The namespaces (TITO_SANDBOX_ISO_*_NS bits) that this kernel lets this process

@@ -329,6 +329,33 @@ static int mode_fsize(void)
     }
 }
 
+/* Many files, each under the file-size limit, until the directory is full. */
+static int mode_fill(void)
+{
+    char buf[65536], name[32];
+    memset(buf, 'f', sizeof buf);
+    unsigned long long bytes = 0;
+    int err = 0;
+    for (int i = 0; i < 100000 && !err; i++) {
+        snprintf(name, sizeof name, "fill-%d", i);
+        int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) {
+            err = errno;
+            break;
+        }
+        ssize_t w = write(fd, buf, sizeof buf);
+        if (w < 0)
+            err = errno;
+        else
+            bytes += (unsigned long long)w;
+        if (w >= 0 && w < (ssize_t)sizeof buf)
+            err = ENOSPC;
+        close(fd);
+    }
+    printf("fill_error=%s fill_bytes=%llu\n", errname(err), bytes);
+    return 0;
+}
+
 static int mode_env(void)
 {
     for (char **e = environ; *e; e++)
@@ -457,6 +484,7 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "grandchild")) return mode_grandchild();
     if (!strcmp(mode, "fsize")) return mode_fsize();
     if (!strcmp(mode, "env")) return mode_env();
+    if (!strcmp(mode, "fill")) return mode_fill();
     if (!strcmp(mode, "ids")) return mode_ids();
     if (!strcmp(mode, "fds")) return mode_fds();
     if (!strcmp(mode, "procs")) return mode_procs();

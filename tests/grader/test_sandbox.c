@@ -40,7 +40,8 @@
     (TITO_SANDBOX_ISO_USER_NS | TITO_SANDBOX_ISO_PID_NS | TITO_SANDBOX_ISO_NET_NS |            \
      TITO_SANDBOX_ISO_MOUNT_NS | TITO_SANDBOX_ISO_IPC_NS | TITO_SANDBOX_ISO_UTS_NS |           \
      TITO_SANDBOX_ISO_PROC | TITO_SANDBOX_ISO_READONLY | TITO_SANDBOX_ISO_HIDDEN |              \
-     TITO_SANDBOX_ISO_NO_NESTED_NS | TITO_SANDBOX_ISO_MEMORY_WATCH | TITO_SANDBOX_ISO_UNPRIVILEGED)
+     TITO_SANDBOX_ISO_NO_NESTED_NS | TITO_SANDBOX_ISO_MEMORY_WATCH | TITO_SANDBOX_ISO_UNPRIVILEGED | \
+     TITO_SANDBOX_ISO_TMPFS_WORKDIR)
 
 #define ALL_NAMESPACES                                                                        \
     (TITO_SANDBOX_ISO_USER_NS | TITO_SANDBOX_ISO_PID_NS | TITO_SANDBOX_ISO_NET_NS |            \
@@ -801,6 +802,33 @@ static void test_file_size_limit(void)
     tito_sandbox_result_free(res);
 }
 
+/* The private directory holds at most limits.workdir_bytes, however the run spreads
+ * its writes over files; a larger cap lets it write more (the control). */
+static void test_workdir_capacity(void)
+{
+    uint64_t caps[] = {(uint64_t)2 << 20, (uint64_t)6 << 20};
+    for (size_t i = 0; i < 2; i++) {
+        tito_sandbox_options o;
+        const char *argv[5];
+        options_for(&o, argv, "fill", NULL);
+        o.limits.workdir_bytes = caps[i];
+        o.limits.file_size = 1 << 20;
+        tito_sandbox_result *res = run(&o);
+        if (!res)
+            continue;
+        CHECK_END(res, TITO_SANDBOX_EXITED);
+        CHECK_KV(res, "fill_error", "ENOSPC");
+        unsigned long long bytes = strtoull(kv(res->out.data, "fill_bytes"), NULL, 10);
+        if (!(bytes <= caps[i] && bytes + ((uint64_t)256 << 10) >= caps[i])) {
+            fprintf(stderr, "%s: wrote %llu bytes into a directory of %llu\n", harness_current, bytes,
+                    (unsigned long long)caps[i]);
+            harness_current_failed++;
+        }
+        require_isolation(res, TITO_SANDBOX_ISO_TMPFS_WORKDIR);
+        tito_sandbox_result_free(res);
+    }
+}
+
 static void test_env_scrubbed(void)
 {
     setenv("TITO_TEST_SECRET", "hunter2", 1);
@@ -1381,6 +1409,7 @@ int main(int argc, char **argv)
     RUN(test_hidden_paths);
     RUN(test_grandchild_killed);
     RUN(test_file_size_limit);
+    RUN(test_workdir_capacity);
     RUN(test_env_scrubbed);
     RUN(test_unprivileged);
     RUN(test_pid_namespace);
