@@ -164,8 +164,10 @@ static tt_status get_number(double *out, const char *origin, const json_t *obj, 
     if (!isfinite(x) || x > hi || (lo_open ? x <= lo : x < lo)) {
         char g[64];
         describe(g, sizeof g, v);
-        return refuse(origin, field, "expected a number %s %g and at most %g, got %s",
-                      lo_open ? "above" : "of at least", lo, hi, g);
+        if (lo_open)
+            return refuse(origin, field, "expected a number above %.15g and at most %.15g, got %s",
+                          lo, hi, g);
+        return refuse(origin, field, "expected a number from %.15g to %.15g, got %s", lo, hi, g);
     }
     *out = x;
     return TT_OK;
