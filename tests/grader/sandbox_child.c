@@ -256,6 +256,7 @@ static int mode_rlimits(void)
     try_raise(RLIMIT_NOFILE, "raise_nofile");
     try_raise(RLIMIT_NPROC, "raise_nproc");
     try_raise(RLIMIT_FSIZE, "raise_fsize");
+    try_raise(RLIMIT_STACK, "raise_stack");
     int r = setuid(0);
     printf("setuid0=%s\n", errname(r < 0 ? errno : 0));
     return 0;

@@ -705,6 +705,7 @@ static void test_rlimits_cannot_be_raised(void)
     CHECK_KV(res, "raise_nofile", "EPERM");
     CHECK_KV(res, "raise_nproc", "EPERM");
     CHECK_KV(res, "raise_fsize", "EPERM");
+    CHECK_KV(res, "raise_stack", "EPERM");
     /* The limits it saw are the ones asked for (CPU: one second of grace). */
     CHECK(strstr(res->out.data, "raise_cpu=EPERM hard=6\n") != NULL);
     CHECK(strstr(res->out.data, "raise_nofile=EPERM hard=64\n") != NULL);
