@@ -25,10 +25,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-
-#ifndef TITO_MATERIAL_SOURCE_DIR
-#error "TITO_MATERIAL_SOURCE_DIR comes from grader/course/course.cmake"
-#endif
+#include "kit.h"
 
 #define PATH_SIZE 4096
 
@@ -95,28 +92,15 @@ static void empty_tree(const char *path)
 tt_status tito_material_locate(tito_material *out)
 {
     memset(out, 0, sizeof *out);
-    char probe[PATH_SIZE + 32];
-    const char *kit = getenv("TITO_KIT");
-    if (kit && *kit) {
-        snprintf(probe, sizeof probe, "%s/include/tinytorch", kit);
-        if (!is_dir(probe))
-            return tt_error_set(TT_ERR_IO,
-                                "TITO_KIT=%s is not a grading kit (it has no include/tinytorch/ folder)",
-                                kit);
-        snprintf(out->root, sizeof out->root, "%s", kit);
-        return TT_OK;
-    }
-    /* TODO(kit): once grader/kit.h lands, ask it for the kit (build tree, then the
-     * installation) before falling back to the source tree. */
-    snprintf(probe, sizeof probe, "%s/student", TITO_MATERIAL_SOURCE_DIR);
-    if (is_dir(probe)) {
-        snprintf(out->root, sizeof out->root, "%s", TITO_MATERIAL_SOURCE_DIR);
-        out->source_tree = true;
-        return TT_OK;
-    }
-    return tt_error_set(TT_ERR_IO,
-                        "cannot find the course material (starters, guides, headers): set TITO_KIT "
-                        "to the grading kit folder (share/tinytorch/kit in tito's installation)");
+    tito_kit *kit = NULL;
+    tt_status st = tito_kit_locate(&kit);
+    if (st != TT_OK)
+        return st;
+    int n = snprintf(out->root, sizeof out->root, "%s", kit->root);
+    tito_kit_free(kit);
+    if (n < 0 || (size_t)n >= sizeof out->root)
+        return tt_error_set(TT_ERR_IO, "the grading kit's path is too long");
+    return TT_OK;
 }
 
 static tt_status fit(int n, size_t size, const tito_material *mat)
@@ -128,22 +112,16 @@ static tt_status fit(int n, size_t size, const tito_material *mat)
 
 tt_status tito_material_starter(char *buf, size_t size, const tito_material *mat, const tito_module *m)
 {
-    if (mat->source_tree)
-        return fit(snprintf(buf, size, "%s/student/%s/%s.c", mat->root, m->slug, m->name), size, mat);
     return fit(snprintf(buf, size, "%s/starters/%s/%s.c", mat->root, m->slug, m->name), size, mat);
 }
 
 tt_status tito_material_guide(char *buf, size_t size, const tito_material *mat, const tito_module *m)
 {
-    if (mat->source_tree)
-        return fit(snprintf(buf, size, "%s/docs/modules/%s.md", mat->root, m->slug), size, mat);
     return fit(snprintf(buf, size, "%s/guides/%s.md", mat->root, m->slug), size, mat);
 }
 
 tt_status tito_material_headers(char *buf, size_t size, const tito_material *mat)
 {
-    if (mat->source_tree)
-        return fit(snprintf(buf, size, "%s/reference/include/tinytorch", mat->root), size, mat);
     return fit(snprintf(buf, size, "%s/include/tinytorch", mat->root), size, mat);
 }
 

@@ -48,15 +48,14 @@ typedef struct tito_workspace {
 
 /* ------------------------------------------------------------ the material */
 
-/* Where the student material comes from: the kit's starters/, guides/ and
- * include/tinytorch/ (docs/grading.md), found through $TITO_KIT; else the course
- * source tree tito was built from (student/, docs/modules/, reference/include/). */
+/* Where the student material comes from: the grading kit's starters/, guides/ and
+ * include/tinytorch/ (docs/grading.md; found by grader/kit.h: $TITO_KIT, the build
+ * tree, the installation). */
 typedef struct tito_material {
-    char root[4096];
-    bool source_tree; /* the fallback: a course source tree rather than a kit */
+    char root[4096]; /* the kit's root */
 } tito_material;
 
-/* Errors: TT_ERR_IO when neither is there ("cannot find the course material ..."). */
+/* Errors: those of tito_kit_locate (TT_ERR_IO: no kit, or an incomplete one). */
 tt_status tito_material_locate(tito_material *out);
 
 /* The path of module m's starter, guide, and of the folder holding the tinytorch

@@ -12,7 +12,3 @@ add_custom_command(OUTPUT "${tito_course_c}"
   VERBATIM)
 target_sources(tito_grader PRIVATE "${tito_course_c}")
 
-# Until the grading kit is built (grader/kit.h), workspaces take the student material
-# (starters, guides, headers) from the source tree tito was built from.
-set_source_files_properties(workspace.c PROPERTIES
-  COMPILE_DEFINITIONS "TITO_MATERIAL_SOURCE_DIR=\"${PROJECT_SOURCE_DIR}\"")

@@ -72,6 +72,10 @@ expect "init with two DIRs" 2 "$TITO" init a b
 has "two DIRs: names the extra one" "$TMP/err" "unexpected argument 'b'"
 refute "two DIRs: nothing made" test -e a
 
+expect "init without a grading kit" 3 env TITO_KIT="$TMP/nokit" "$TITO" init nokit-ws
+has "no kit: says which" "$TMP/err" "tito: error: TITO_KIT=$TMP/nokit: "
+refute "no kit: nothing made" test -e nokit-ws
+
 expect "help init" 0 "$TITO" help init
 has "help init shows --course" "$TMP/out" "--course FILE"
 

@@ -78,6 +78,22 @@ has "unknown option: named" "$TMP/err" "--force: unknown option"
 refute "refusals wrote nothing" test -e "modules/$(slug_of 6)"
 same "refusals committed nothing" "$(git rev-list --count HEAD)" 5
 
+# The material comes from the grading kit ($TITO_KIT, else the build tree's).
+kit=$(cd "$(dirname "$TITO")/.." && pwd)/kit
+check "the build tree has a kit" test -f "$kit/manifest.txt"
+cp -R "$kit" "$TMP/kit"
+s6=$(slug_of 6) n6=$(name_of 6)
+echo "/* from the copied kit */" >>"$TMP/kit/starters/$s6/$n6.c"
+rm -f "$TMP/kit/guides/$s6.md"
+expect "start from \$TITO_KIT" 0 env TITO_KIT="$TMP/kit" "$TITO" module start 6
+has "the starter came from \$TITO_KIT" "modules/$s6/$n6.c" "/* from the copied kit */"
+has "no guide in the kit: a warning" "$TMP/err" "tito: warning: the course material has no guide for module 06 yet"
+refute "no guide in the kit: none written" test -e "modules/$s6/GUIDE.md"
+has "no guide: next points at the header" "$TMP/out" "Next: open include/tinytorch/$n6.h"
+expect "a \$TITO_KIT that is not a kit" 3 env TITO_KIT="$TMP/nokit" "$TITO" module start 7
+has "bad \$TITO_KIT: named" "$TMP/err" "tito: error: TITO_KIT=$TMP/nokit: "
+refute "bad \$TITO_KIT: nothing written" test -e "modules/$(slug_of 7)"
+
 # module list shows the states.
 expect "module list" 0 "$TITO" module list
 has "list: started module" "$TMP/out" "03  $n3"
