@@ -326,6 +326,54 @@ static size_t rows_of(const tt_tensor *t)
     return t->ndim > 0 ? t->shape[0] : 0;
 }
 
+/* The parameters' values, copied in tt_layer_parameters order, into one malloc'ed
+ * array (*out). */
+static tt_status snapshot_params(float **out, const tt_params *params)
+{
+    size_t total = tt_params_numel(params), at = 0;
+    float *values = malloc((total ? total : 1) * sizeof *values);
+    *out = NULL;
+    if (!values)
+        return tt_error_set(TT_ERR_NOMEM, "milestone: no memory for a copy of %zu parameters",
+                            total);
+    for (size_t i = 0; i < params->count; i++) {
+        size_t n = tt_tensor_numel(params->items[i]);
+        tt_status st = tt_tensor_to_array(params->items[i], values + at, n);
+        if (st != TT_OK) {
+            free(values);
+            return st;
+        }
+        at += n;
+    }
+    *out = values;
+    return TT_OK;
+}
+
+/* The smallest relative change ||after - before|| / ||before|| over the parameter
+ * tensors: 0 when some tensor never moved, which is what a cut graph looks like (the
+ * layers before the cut get no gradient and keep their initial values, while the
+ * accuracy may still look fine). */
+static double min_relative_change(const tt_params *params, const float *before,
+                                  const float *after)
+{
+    double smallest = INFINITY;
+    size_t at = 0;
+    for (size_t i = 0; i < params->count; i++) {
+        size_t n = tt_tensor_numel(params->items[i]);
+        double diff = 0, norm = 0;
+        for (size_t k = at; k < at + n; k++) {
+            double d = (double)after[k] - (double)before[k];
+            diff += d * d;
+            norm += (double)before[k] * (double)before[k];
+        }
+        double change = norm > 0 ? sqrt(diff / norm) : (diff > 0 ? INFINITY : 0.0);
+        if (change < smallest)
+            smallest = change;
+        at += n;
+    }
+    return params->count ? smallest : 0.0;
+}
+
 static size_t correct_count(double accuracy, size_t n)
 {
     return (size_t)(accuracy * (double)n + 0.5);
@@ -340,6 +388,7 @@ tt_status ms_train(ms_result *result, const ms_run_spec *spec, const ms_data *da
     tt_dataloader *loader = NULL;
     tt_layer *model = NULL;
     tt_optimizer *optim = NULL;
+    float *initial = NULL, *final = NULL;
     tt_params params;
     tt_params_init(&params);
     tt_rng init_rng, data_rng;
@@ -359,6 +408,7 @@ tt_status ms_train(ms_result *result, const ms_run_spec *spec, const ms_data *da
 
     TT_CHECK(spec->build(&model, &init_rng));
     TT_CHECK(tt_layer_parameters(model, &params));
+    TT_CHECK(snapshot_params(&initial, &params));
     tt_optimizer_options oo = TT_OPTIMIZER_OPTIONS_INIT;
     oo.lr = spec->learning_rate;
     oo.momentum = spec->momentum;
@@ -421,6 +471,8 @@ tt_status ms_train(ms_result *result, const ms_run_spec *spec, const ms_data *da
     TT_CHECK(tt_evaluate(&on_train, model, spec->loss, data->train_x, data->train_y, EVAL_BATCH));
     TT_CHECK(tt_evaluate(&on_test, model, spec->loss, data->test_x, data->test_y, EVAL_BATCH));
     result->seconds = now_seconds() - start;
+    TT_CHECK(snapshot_params(&final, &params));
+    result->min_weight_change = min_relative_change(&params, initial, final);
     result->train_loss = on_train.loss;
     result->test_loss = on_test.loss;
     result->train_accuracy = on_train.accuracy;
@@ -433,6 +485,8 @@ tt_status ms_train(ms_result *result, const ms_run_spec *spec, const ms_data *da
             : 0.0;
 
 cleanup:
+    free(initial);
+    free(final);
     tt_tensor_free(xb);
     tt_tensor_free(yb);
     tt_dataloader_free(loader);
@@ -485,6 +539,7 @@ static void collect_metrics(metrics *m, const ms_result *results, size_t n_runs,
         add_metric(m, p, "train_correct", (double)r->train_correct, true);
         add_metric(m, p, "final_loss", r->final_loss, false);
         add_metric(m, p, "test_loss", r->test_loss, false);
+        add_metric(m, p, "min_weight_change", r->min_weight_change, false);
         add_metric(m, p, "parameters", (double)r->parameters, true);
         add_metric(m, p, "train_seconds", r->train_seconds, false);
         add_metric(m, p, "samples_per_second", r->samples_per_second, false);
@@ -536,6 +591,7 @@ static void print_table(const ms_spec *spec, const ms_result *results, const met
         r->n_train);
     ROW("test accuracy", "%.1f%% (%zu/%zu)", 100.0 * r->test_accuracy, r->test_correct,
         r->n_test);
+    ROW("least weight change", "%.3f", r->min_weight_change);
     ROW("training time", "%.3f s", r->train_seconds);
     ROW("throughput", "%.0f samples/s", r->samples_per_second);
 #undef ROW

@@ -114,6 +114,9 @@ typedef struct ms_result {
     double best_test_accuracy;   /* the highest after any epoch; NaN when epochs were not
                                     evaluated (ms_train without show or history) */
     size_t train_correct, test_correct;
+    double min_weight_change;    /* over the parameter tensors, the smallest
+                                    ||after - before|| / ||before||: 0 when a layer never
+                                    trained (a cut graph) */
     double train_seconds;        /* time in batching and tt_train_step only */
     double seconds;              /* the whole run, per-epoch evaluation included */
     double samples_per_second;   /* epochs * n_train / train_seconds */

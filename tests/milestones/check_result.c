@@ -2,7 +2,7 @@
  * check_result: reads a milestone program's --json result file (tito-milestone/1) the
  * way tito will, and checks it, for the milestone tests (tests/milestones/CMakeLists.txt).
  *
- *   check_result FILE --milestone N [--bars-met] [--expect METRIC>=VALUE]...
+ *   check_result FILE --milestone N [--bars-met | --bars-missed] [--expect METRIC>=VALUE]...
  *                [--expect METRIC<=VALUE]... [--same-as OTHER]
  *
  * Always: the file parses; schema, milestone, slug and program agree with
@@ -13,6 +13,7 @@
  * framework's was live at the end (live_allocations_at_end == 0).
  *   --bars-met   every bar of milestones.def is met, judged with tt_milestone_bar_met
  *                (what tito does);
+ *   --bars-missed  some bar is missed (a broken framework, tests/milestones/mutants.c);
  *   --expect     a further condition on a metric, beyond the bar (margins);
  *   --same-as    OTHER, a run with the same options, measured the same: every metric
  *                and history value equal, except times (determinism).
@@ -161,13 +162,16 @@ int main(int argc, char **argv)
 {
     const char *path = NULL, *other = NULL;
     long number = 0;
-    bool bars_met = false;
+    bool bars_met = false, bars_missed = false;
+    int missed = 0;
     if (argc < 2)
         goto usage;
     path = argv[1];
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--bars-met") == 0) {
             bars_met = true;
+        } else if (strcmp(argv[i], "--bars-missed") == 0) {
+            bars_missed = true;
         } else if (i + 1 < argc && strcmp(argv[i], "--milestone") == 0) {
             number = strtol(argv[++i], NULL, 10);
         } else if (i + 1 < argc && strcmp(argv[i], "--same-as") == 0) {
@@ -227,6 +231,7 @@ int main(int argc, char **argv)
         if (b->number != number)
             continue;
         double v = metric_value(metrics, b->metric, &found);
+        missed += found && !tt_milestone_bar_met(b, v);
         if (!found) {
             fail("the bar's metric %s is not in \"metrics\"", b->metric);
         } else if (bars_met && !tt_milestone_bar_met(b, v)) {
@@ -258,6 +263,9 @@ int main(int argc, char **argv)
             printf("check_result: %s = %g (expected %s)\n", metric, v, text);
     }
 
+    if (bars_missed && missed == 0)
+        fail("every bar is met, but this run should miss one");
+
     if (other) {
         json_t *second = load(other);
         if (second) {
@@ -272,7 +280,8 @@ int main(int argc, char **argv)
     return 0;
 
 usage:
-    fprintf(stderr, "usage: check_result FILE --milestone N [--bars-met] [--expect M>=V]... "
+    fprintf(stderr, "usage: check_result FILE --milestone N [--bars-met | --bars-missed] "
+                    "[--expect M>=V]... "
                     "[--same-as OTHER]\n");
     return 2;
 }
