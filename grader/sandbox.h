@@ -58,7 +58,8 @@ typedef struct tito_sandbox_limits {
     uint64_t stack;           /* bytes, RLIMIT_STACK */
     uint64_t open_files;      /* RLIMIT_NOFILE */
     uint64_t processes;       /* RLIMIT_NPROC: processes and threads the child may have at once */
-    uint64_t workdir_bytes;   /* bytes the private working directory may hold (a tmpfs of this size) */
+    uint64_t workdir_bytes;   /* bytes the private working directory may hold (a tmpfs of this
+                               * size, given a mount namespace; 0: a plain directory on disk) */
     size_t output_bytes;      /* bytes kept of stdout and of stderr, each */
     size_t transcript_bytes;  /* bytes kept of the transcript (fd 3) */
 } tito_sandbox_limits;

@@ -876,6 +876,7 @@ static void test_unprivileged(void)
     CHECK(strstr(res->out.data, "CapEff:\t0000000000000000\n") != NULL);
     CHECK(strstr(res->out.data, "CapPrm:\t0000000000000000\n") != NULL);
     CHECK(strstr(res->out.data, "CapAmb:\t0000000000000000\n") != NULL);
+    CHECK(strstr(res->out.data, "CapBnd:\t0000000000000000\n") != NULL); /* dropped inside the user namespace */
     CHECK(strstr(res->out.data, "NoNewPrivs:\t1\n") != NULL);
     CHECK(res->isolation & TITO_SANDBOX_ISO_UNPRIVILEGED);
     tito_sandbox_result_free(res);
