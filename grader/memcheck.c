@@ -276,7 +276,18 @@ static void pick_where(const stack *s, const char *student_file, char *buf, size
     for (int i = 0; i < s->n; i++) {
         const frame *f = &s->frames[i];
         if (f->file[0] && strcmp(base_of(f->file), student_file) == 0) {
-            snprintf(buf, size, "%s:%ld (%s)", base_of(f->file), f->line, f->fn);
+            /* A helper of the student's (tensor_new) is named with the function of the
+             * student's that the probe called, the one the student will look for. */
+            int outer = i;
+            while (outer + 1 < s->n && s->frames[outer + 1].file[0] &&
+                   strcmp(base_of(s->frames[outer + 1].file), student_file) == 0)
+                outer++;
+            const frame *o = &s->frames[outer];
+            if (outer != i && strcmp(o->fn, f->fn) != 0)
+                snprintf(buf, size, "%s:%ld (%s, called by %s at line %ld)", base_of(f->file), f->line,
+                         f->fn, o->fn, o->line);
+            else
+                snprintf(buf, size, "%s:%ld (%s)", base_of(f->file), f->line, f->fn);
             return;
         }
     }
@@ -581,9 +592,12 @@ static void finish_crash(parser *p, const char *case_name)
     if (sscanf(b->head, "Process terminating with default action of signal %d", &sig) != 1)
         return;
     p->log->fatal_signal = sig;
+    /* The stack follows a line such as " Access not within mapped region ...". */
     char where[400] = "";
-    if (b->n_stacks > 0)
-        pick_where(&b->stacks[0], p->student_file, where, sizeof where);
+    for (int i = 0; i < b->n_stacks && !where[0]; i++) {
+        if (b->stacks[i].n > 0)
+            pick_where(&b->stacks[i], p->student_file, where, sizeof where);
+    }
     const char *name = signal_text(sig);
     char signame[32];
     if (name)
@@ -636,9 +650,13 @@ static void finish_block(parser *p)
         log->started = true;
     } else if (starts_with(h, "HEAP SUMMARY:")) {
         p->final_check = true;
-    } else if (starts_with(h, "ERROR SUMMARY:")) {
-        log->complete = true;
+    } else if (starts_with(h, "ERROR SUMMARY:") || starts_with(h, "For lists of detected")) {
+        /* nothing to report: `complete` is set as the line is read */
     } else if (strstr(h, " lost in loss record ")) {
+        /* After a fatal signal the final check sees what the dying case held: a
+         * consequence of the crash, already a finding, not a leak of its own. */
+        if (p->final_check && log->fatal_signal)
+            return;
         const char *blame = current;
         if (!blame && !p->final_check)
             blame = log->last_case_done;
@@ -754,10 +772,11 @@ tt_status tito_memcheck_parse(tito_memcheck_log *log, const char *text, const ch
 
         const char *content;
         if ((content = strip_prefix(line, '=')) != NULL) {
+            /* The closing summary may share a block with the line before it. */
+            if (starts_with(content, "ERROR SUMMARY:"))
+                log->complete = true;
             if (content[0] == '\0')
                 finish_block(p);
-            else if (!p->in_block && starts_with(content, "ERROR SUMMARY:"))
-                log->complete = true;
             else
                 block_line(p, content);
         } else if ((content = strip_prefix(line, '*')) != NULL) {

@@ -18,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "fsutil.h"
 #include "memcheck.h"
 #include "modules.h"
@@ -197,80 +195,15 @@ const char *tito_finding_public_case(const tito_grade *grade, const char *case_n
     return NULL;
 }
 
-/* ------------------------------------------------------------ hashes */
-
-static void hex_hash(char out[TITO_SHA256_TEXT_SIZE], const unsigned char h[crypto_hash_sha256_BYTES])
-{
-    static const char digits[] = "0123456789abcdef";
-    memcpy(out, "sha256:", 7);
-    for (size_t i = 0; i < crypto_hash_sha256_BYTES; i++) {
-        out[7 + 2 * i] = digits[h[i] >> 4];
-        out[8 + 2 * i] = digits[h[i] & 0xF];
-    }
-    out[7 + 2 * crypto_hash_sha256_BYTES] = '\0';
-}
-
-void tito_sha256_text(char out[TITO_SHA256_TEXT_SIZE], const void *data, size_t len)
-{
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, data, len);
-    hex_hash(out, h);
-}
-
-tt_status tito_sha256_file(char out[TITO_SHA256_TEXT_SIZE], const char *path)
-{
-    out[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return tt_error_set(TT_ERR_IO, "cannot hash %s: %s", path, strerror(errno));
-    crypto_hash_sha256_state state;
-    crypto_hash_sha256_init(&state);
-    unsigned char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        crypto_hash_sha256_update(&state, chunk, got);
-    bool failed = ferror(f) != 0;
-    int saved = errno;
-    fclose(f);
-    if (failed)
-        return tt_error_set(TT_ERR_IO, "cannot hash %s: %s", path, strerror(saved));
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&state, h);
-    hex_hash(out, h);
-    return TT_OK;
-}
-
-tt_status tito_sha256_files(char out[TITO_SHA256_TEXT_SIZE], const char *const *paths, size_t n)
-{
-    out[0] = '\0';
-    crypto_hash_sha256_state state;
-    crypto_hash_sha256_init(&state);
-    for (size_t i = 0; i < n; i++) {
-        char one[TITO_SHA256_TEXT_SIZE];
-        tt_status st = tito_sha256_file(one, paths[i]);
-        if (st != TT_OK)
-            return st;
-        const char *base = strrchr(paths[i], '/');
-        base = base ? base + 1 : paths[i];
-        crypto_hash_sha256_update(&state, (const unsigned char *)one, strlen(one));
-        crypto_hash_sha256_update(&state, (const unsigned char *)" ", 1);
-        crypto_hash_sha256_update(&state, (const unsigned char *)base, strlen(base));
-        crypto_hash_sha256_update(&state, (const unsigned char *)"\n", 1);
-    }
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&state, h);
-    hex_hash(out, h);
-    return TT_OK;
-}
-
 /* ------------------------------------------------------------ writing */
 
-/* Rounded so that printing with 15 significant digits and reading back is exact. */
-static double rounded(double x, double unit)
+/* Rounded to 1/scale (scale a power of ten), as the double nearest to that decimal, so
+ * that printing with 15 significant digits and reading back gives it exactly. */
+static double rounded(double x, double scale)
 {
     if (!isfinite(x))
         return 0.0;
-    return round(x / unit) * unit;
+    return round(x * scale) / scale;
 }
 
 /* A JSON string of valid UTF-8, or null for NULL. NULL only when memory runs out. */
@@ -431,8 +364,8 @@ static json_t *perf_json(const tito_grade *g)
             break;
         }
         put(o, "metric", jstr(p->metric ? p->metric : ""), &bad);
-        put(o, "ratio", json_real(rounded(p->ratio, 1e-4)), &bad);
-        put(o, "spread", json_real(rounded(p->spread, 1e-4)), &bad);
+        put(o, "ratio", json_real(rounded(p->ratio, 1e4)), &bad);
+        put(o, "spread", json_real(rounded(p->spread, 1e4)), &bad);
         put(o, "unit", jstr(p->unit ? p->unit : ""), &bad);
         put(o, "trials", json_integer(p->trials), &bad);
         put(o, "deterministic", json_boolean(p->deterministic), &bad);
@@ -497,10 +430,10 @@ static json_t *timings_json(const tito_grade *g)
     if (!o)
         return NULL;
     int bad = 0;
-    put(o, "build_s", json_real(rounded(g->seconds_build, 1e-3)), &bad);
-    put(o, "run_s", json_real(rounded(g->seconds_run, 1e-3)), &bad);
-    put(o, "memcheck_s", json_real(rounded(g->seconds_memcheck, 1e-3)), &bad);
-    put(o, "perf_s", json_real(rounded(g->seconds_perf, 1e-3)), &bad);
+    put(o, "build_s", json_real(rounded(g->seconds_build, 1e3)), &bad);
+    put(o, "run_s", json_real(rounded(g->seconds_run, 1e3)), &bad);
+    put(o, "memcheck_s", json_real(rounded(g->seconds_memcheck, 1e3)), &bad);
+    put(o, "perf_s", json_real(rounded(g->seconds_perf, 1e3)), &bad);
     if (bad) {
         json_decref(o);
         return NULL;

@@ -34,9 +34,6 @@
 
 #define TITO_RECEIPT_SCHEMA "tito-receipt/1"
 
-/* "sha256:" and 64 hex digits, and the NUL. */
-#define TITO_SHA256_TEXT_SIZE 72
-
 /* ------------------------------------------------------------ writing */
 
 /* The receipt of `grade` as a JSON object (a new reference, the caller's). `created_at`
@@ -101,18 +98,5 @@ char *tito_utf8_dup(const char *s);
 
 /* The verdict of a name ("pass", "memory-error", ...); false when the name is unknown. */
 bool tito_verdict_parse(const char *name, tito_verdict *verdict);
-
-/* ------------------------------------------------------------ hashes (libsodium SHA-256) */
-
-/* "sha256:<64 hex digits>" of `len` bytes. */
-void tito_sha256_text(char out[TITO_SHA256_TEXT_SIZE], const void *data, size_t len);
-
-/* The same of a file's contents. Errors: TT_ERR_IO, TT_ERR_NOMEM. */
-tt_status tito_sha256_file(char out[TITO_SHA256_TEXT_SIZE], const char *path);
-
-/* One hash for several files (suites, reference objects): the SHA-256 of the lines
- * "<sha256 of file> <basename>\n" in the order given, so renaming or reordering the
- * parts changes it as much as editing one. Errors: those of tito_sha256_file. */
-tt_status tito_sha256_files(char out[TITO_SHA256_TEXT_SIZE], const char *const *paths, size_t n);
 
 #endif /* TITO_RECEIPT_H */

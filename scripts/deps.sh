@@ -23,6 +23,7 @@ packages=(
   libopenblas-dev   # the benchmark's BLAS baseline (tt-bench)
   valgrind          # the memcheck test label
   bubblewrap        # sandboxing student code
+  libxml2-utils     # xmllint: the JUnit exporter's output is checked with it
   jq                # tests/cli: reading tito's --json output
 )
 dev_packages=(
