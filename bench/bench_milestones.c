@@ -45,17 +45,17 @@ static int by_value(const void *a, const void *b)
 }
 
 /* Trains `run` `trials` times; fills *out. Returns 0, 1 (trials disagree) or 3. */
-static int measure(row *out, const ms_spec *spec, const ms_run_spec *run, const ms_data *data,
-                   int trials)
+static int measure(row *out, const ms_spec *spec, size_t k, const ms_data *data, int trials)
 {
     double seconds[MAX_TRIALS];
     ms_options opt = {spec->default_epochs, spec->default_seed, NULL, NULL};
     ms_result r;
+    const ms_run_spec *run = &spec->runs[k];
     out->spec = spec;
     out->run = run;
     out->epochs = opt.epochs;
     for (int t = 0; t < trials; t++) {
-        tt_status st = ms_train(&r, run, data, &opt, NULL, false);
+        tt_status st = ms_train(&r, spec, k, data, &opt, NULL, false);
         if (st != TT_OK) {
             fprintf(stderr, "tt-bench-milestones: training %s (milestone %d): %s\n", run->model,
                     spec->number, tt_error_last());
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
             return 3;
         }
         for (size_t k = 0; k < spec->n_runs && status == 0 && n < 16; k++)
-            status = measure(&rows[n++], spec, &spec->runs[k], &data, trials);
+            status = measure(&rows[n++], spec, k, &data, trials);
         ms_data_release(&data);
     }
     if (status != 0)

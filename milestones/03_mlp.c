@@ -78,6 +78,7 @@ const ms_spec ms_digits_mlp = {
     .default_seed = 1986,
     .reads_data = true,
     .make_data = make_digits,
+    .batcher = &ms_dataloader_batcher, /* module 08 is part of this milestone */
     .n_runs = 1,
     .runs = &mlp_run,
 };

@@ -25,8 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tinytorch/dataloader.h"
-
 #define BAR_WIDTH 24
 #define EVAL_BATCH 250
 #define MAX_METRICS 48
@@ -326,6 +324,136 @@ static size_t rows_of(const tt_tensor *t)
     return t->ndim > 0 ? t->shape[0] : 0;
 }
 
+/* ---------------------------------------------------- the built-in batcher */
+
+/* Batches for the milestones that come before module 08, made with module 01's API
+ * only: the training split copied once to plain arrays, rows gathered per batch into a
+ * buffer, tt_tensor_from_data. The order is what tinytorch/dataloader.h documents (so
+ * with module 08 the batches would be the same). */
+typedef struct own_batches {
+    size_t n, batch_size, cursor;
+    size_t x_row, y_row; /* floats per row */
+    int x_ndim, y_ndim;
+    size_t x_shape[TT_MAX_DIMS], y_shape[TT_MAX_DIMS];
+    float *x, *y;       /* [n * x_row], [n * y_row] */
+    float *xb, *yb;     /* one batch */
+    size_t *order;
+    tt_rng *rng;
+} own_batches;
+
+static void own_close(void *state)
+{
+    own_batches *b = state;
+    if (!b)
+        return;
+    free(b->x);
+    free(b->y);
+    free(b->xb);
+    free(b->yb);
+    free(b->order);
+    free(b);
+}
+
+static tt_status own_open(void **state, const ms_data *data, size_t batch_size, tt_rng *rng)
+{
+    tt_tensor *x = data->train_x, *y = data->train_y;
+    *state = NULL;
+    if (x->ndim < 1 || y->ndim < 1 || x->shape[0] != y->shape[0] || x->shape[0] == 0 ||
+        batch_size == 0)
+        return tt_error_set(TT_ERR_SHAPE, "milestone: training inputs and targets of "
+                                          "different lengths, or no rows");
+    own_batches *b = calloc(1, sizeof *b);
+    if (!b)
+        return tt_error_set(TT_ERR_NOMEM, "milestone: no memory for batching");
+    b->n = x->shape[0];
+    b->batch_size = batch_size < b->n ? batch_size : b->n;
+    b->x_row = tt_tensor_numel(x) / b->n;
+    b->y_row = tt_tensor_numel(y) / b->n;
+    b->x_ndim = x->ndim;
+    b->y_ndim = y->ndim;
+    memcpy(b->x_shape, x->shape, sizeof b->x_shape);
+    memcpy(b->y_shape, y->shape, sizeof b->y_shape);
+    b->rng = rng;
+    b->x = malloc(b->n * b->x_row * sizeof *b->x);
+    b->y = malloc(b->n * b->y_row * sizeof *b->y);
+    b->xb = malloc(b->batch_size * b->x_row * sizeof *b->xb);
+    b->yb = malloc(b->batch_size * b->y_row * sizeof *b->yb);
+    b->order = malloc(b->n * sizeof *b->order);
+    tt_status st = TT_OK;
+    if (!b->x || !b->y || !b->xb || !b->yb || !b->order)
+        st = tt_error_set(TT_ERR_NOMEM, "milestone: no memory for batching");
+    if (st == TT_OK)
+        st = tt_tensor_to_array(x, b->x, b->n * b->x_row);
+    if (st == TT_OK)
+        st = tt_tensor_to_array(y, b->y, b->n * b->y_row);
+    if (st != TT_OK) {
+        own_close(b);
+        return st;
+    }
+    b->cursor = b->n; /* nothing to give before the first epoch */
+    *state = b;
+    return TT_OK;
+}
+
+static size_t own_count(const void *state)
+{
+    const own_batches *b = state;
+    return (b->n + b->batch_size - 1) / b->batch_size;
+}
+
+static tt_status own_start_epoch(void *state)
+{
+    own_batches *b = state;
+    for (size_t i = 0; i < b->n; i++)
+        b->order[i] = i;
+    for (size_t i = b->n - 1; i > 0; i--) {
+        size_t j = tt_rng_below(b->rng, (uint32_t)(i + 1));
+        size_t t = b->order[i];
+        b->order[i] = b->order[j];
+        b->order[j] = t;
+    }
+    b->cursor = 0;
+    return TT_OK;
+}
+
+static tt_status own_next(void *state, tt_tensor **x, tt_tensor **y)
+{
+    own_batches *b = state;
+    *x = *y = NULL;
+    if (b->cursor >= b->n)
+        return TT_OK;
+    size_t rows = b->n - b->cursor < b->batch_size ? b->n - b->cursor : b->batch_size;
+    for (size_t r = 0; r < rows; r++) {
+        size_t i = b->order[b->cursor + r];
+        memcpy(b->xb + r * b->x_row, b->x + i * b->x_row, b->x_row * sizeof *b->x);
+        memcpy(b->yb + r * b->y_row, b->y + i * b->y_row, b->y_row * sizeof *b->y);
+    }
+    b->cursor += rows;
+    size_t xs[TT_MAX_DIMS], ys[TT_MAX_DIMS];
+    memcpy(xs, b->x_shape, sizeof xs);
+    memcpy(ys, b->y_shape, sizeof ys);
+    xs[0] = ys[0] = rows;
+    tt_status st = tt_tensor_from_data(x, b->x_ndim, xs, b->xb);
+    if (st == TT_OK)
+        st = tt_tensor_from_data(y, b->y_ndim, ys, b->yb);
+    if (st != TT_OK) {
+        tt_tensor_free(*x);
+        *x = *y = NULL;
+    }
+    return st;
+}
+
+static const ms_batcher own_batcher = {
+    .name = "the milestone's own batching (module 01 only)",
+    .open = own_open,
+    .count = own_count,
+    .start_epoch = own_start_epoch,
+    .next = own_next,
+    .close = own_close,
+};
+
+/* ------------------------------------------------------------------ training */
+
 /* The parameters' values, copied in tt_layer_parameters order, into one malloc'ed
  * array (*out). */
 static tt_status snapshot_params(float **out, const tt_params *params)
@@ -379,13 +507,14 @@ static size_t correct_count(double accuracy, size_t n)
     return (size_t)(accuracy * (double)n + 0.5);
 }
 
-tt_status ms_train(ms_result *result, const ms_run_spec *spec, const ms_data *data,
+tt_status ms_train(ms_result *result, const ms_spec *milestone, size_t run, const ms_data *data,
                    const ms_options *options, ms_epoch *history, bool show)
 {
     tt_status st = TT_OK;
     tt_tensor *xb = NULL, *yb = NULL;
-    tt_dataset *ds = NULL;
-    tt_dataloader *loader = NULL;
+    const ms_run_spec *spec = &milestone->runs[run];
+    const ms_batcher *batcher = milestone->batcher ? milestone->batcher : &own_batcher;
+    void *batches_state = NULL;
     tt_layer *model = NULL;
     tt_optimizer *optim = NULL;
     float *initial = NULL, *final = NULL;
@@ -413,24 +542,22 @@ tt_status ms_train(ms_result *result, const ms_run_spec *spec, const ms_data *da
     oo.lr = spec->learning_rate;
     oo.momentum = spec->momentum;
     TT_CHECK(tt_optimizer_new(&optim, spec->optimizer, &params, &oo));
-    tt_dataloader_options lo = {spec->batch_size, true, false};
-    TT_CHECK(tt_dataset_new(&ds, data->train_x, data->train_y));
-    TT_CHECK(tt_dataloader_new(&loader, ds, &lo, &data_rng));
+    TT_CHECK(batcher->open(&batches_state, data, spec->batch_size, &data_rng));
 
     result->parameters = tt_params_numel(&params);
     result->n_train = rows_of(data->train_x);
     result->n_test = rows_of(data->test_x);
-    size_t batches = tt_dataloader_num_batches(loader);
+    size_t batches = batcher->count(batches_state);
     double start = now_seconds();
     for (long epoch = 1; epoch <= epochs; epoch++) {
         double total = 0, began = now_seconds();
         size_t done = 0;
         tt_layer_set_training(model, true);
-        TT_CHECK(tt_dataloader_start_epoch(loader));
+        TT_CHECK(batcher->start_epoch(batches_state));
         if (show && live)
             draw_bar(label, epoch, epochs, 0, batches, 0.0, now_seconds() - start);
         for (;;) {
-            TT_CHECK(tt_dataloader_next(loader, &xb, &yb));
+            TT_CHECK(batcher->next(batches_state, &xb, &yb));
             if (!xb)
                 break;
             float loss = 0;
@@ -489,8 +616,7 @@ cleanup:
     free(final);
     tt_tensor_free(xb);
     tt_tensor_free(yb);
-    tt_dataloader_free(loader);
-    tt_dataset_free(ds);
+    batcher->close(batches_state);
     tt_optimizer_free(optim);
     tt_params_release(&params);
     tt_layer_free(model);
@@ -781,6 +907,8 @@ static int write_json(const char *path, const ms_spec *spec, const tt_milestone_
 static void print_header(const ms_spec *spec, const ms_options *opt, const ms_data *data)
 {
     printf("  data: %s\n", data->description);
+    printf("  batches: %s\n", spec->batcher ? spec->batcher->name : "the milestone's own batching "
+                                                                   "(module 01 only)");
     for (size_t i = 0; i < spec->n_runs; i++) {
         const ms_run_spec *r = &spec->runs[i];
         char optim[64];
@@ -839,7 +967,7 @@ int ms_main(const ms_spec *spec, int argc, char **argv)
     for (size_t i = 0; i < spec->n_runs; i++) {
         if (i > 0)
             printf("\n");
-        st = ms_train(&results[i], &spec->runs[i], &data, &opt, histories[i], true);
+        st = ms_train(&results[i], spec, i, &data, &opt, histories[i], true);
         if (st != TT_OK) {
             error_message("training %s failed: %s", spec->runs[i].model, tt_error_last());
             status = exit_for_status(st);

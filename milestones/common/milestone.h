@@ -9,7 +9,9 @@
  * result file (schema tito-milestone/1, described in docs/milestones.md).
  *
  * Only the framework's public headers are used, so the same sources link with a
- * student's own modules or with the reference. Each program's source ends with
+ * student's own modules or with the reference: a program is <slug>.c, common/milestone.c
+ * (modules 01-07 only), common/loader.c when the milestone includes module 08, and the
+ * modules first..last of milestones.def. Each program's source ends with
  *
  *     #ifndef TT_MILESTONE_NO_MAIN
  *     int main(int argc, char **argv) { return ms_main(&ms_xxx, argc, argv); }
@@ -66,6 +68,23 @@ typedef struct ms_data {
 
 void ms_data_release(ms_data *data);
 
+/* Where the training batches come from. Each epoch: the training rows in a new order
+ * (Fisher-Yates with tt_rng_below, as tinytorch/dataloader.h documents), cut into
+ * batches of batch_size rows, the last one smaller when N is not a multiple. */
+typedef struct ms_batcher {
+    const char *name;
+    tt_status (*open)(void **state, const ms_data *data, size_t batch_size, tt_rng *rng);
+    size_t (*count)(const void *state); /* batches per epoch */
+    tt_status (*start_epoch)(void *state);
+    /* The next batch as new tensors, or *x = *y = NULL after the last one. */
+    tt_status (*next)(void *state, tt_tensor **x, tt_tensor **y);
+    void (*close)(void *state); /* NULL is harmless */
+} ms_batcher;
+
+/* The framework's data loader (module 08), in common/loader.c: link that file only into
+ * milestones whose modules include 08. */
+extern const ms_batcher ms_dataloader_batcher;
+
 /* One model the milestone trains (milestone 2 trains two on the same data). */
 typedef struct ms_run_spec {
     const char *key;   /* prefix of its metrics ("mlp" -> "mlp_test_accuracy"); "" when
@@ -90,6 +109,9 @@ typedef struct ms_spec {
     bool reads_data;       /* accepts --data DIR (the digits); the others generate theirs */
     /* Make the data (tensors and description). On error: data all NULL, message set. */
     tt_status (*make_data)(ms_data *data, const ms_options *options);
+    /* NULL: milestone.c batches by itself with modules 01's API only (milestones that
+     * come before module 08); else e.g. &ms_dataloader_batcher. */
+    const ms_batcher *batcher;
     size_t n_runs;
     const ms_run_spec *runs;
 } ms_spec;
@@ -131,11 +153,11 @@ extern const ms_spec ms_digits_mlp; /* 3, 03_mlp.c */
 /* Run the milestone: parse argv, train, report. Returns the exit status (enum ms_exit). */
 int ms_main(const ms_spec *spec, int argc, char **argv);
 
-/* Train one model of `spec` on `data` for options->epochs epochs, with its initial
- * weights from options->seed and its shuffling from options->seed + 1. With `show`,
- * draws progress on stdout as ms_main does; without it, prints nothing (the benchmark).
- * `history` (may be NULL) receives one record per epoch. Fills *result. */
-tt_status ms_train(ms_result *result, const ms_run_spec *spec, const ms_data *data,
+/* Train model `run` of `milestone` on `data` for options->epochs epochs, with its
+ * initial weights from options->seed and its shuffling from options->seed + 1. With
+ * `show`, draws progress on stdout as ms_main does; without it, prints nothing (the
+ * benchmark). `history` (may be NULL) receives one record per epoch. Fills *result. */
+tt_status ms_train(ms_result *result, const ms_spec *milestone, size_t run, const ms_data *data,
                    const ms_options *options, ms_epoch *history, bool show);
 
 #endif /* TT_MILESTONE_COMMON_H */
