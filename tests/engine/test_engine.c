@@ -801,7 +801,7 @@ static void grade_values(void)
     tito_grade_free(g);
 }
 
-/* Bugs that kill or hang the probe: each costs its own case and no other. */
+/* Bugs that kill, hang, flood or exhaust the probe: each costs its own case only. */
 static const char *const runtime_bugs[] = {
     /* argmax never returns. */
     "tt_status tt_tensor_argmax(tt_tensor **out, const tt_tensor *t, int axis, bool keepdim)\n{",
@@ -811,6 +811,18 @@ static const char *const runtime_bugs[] = {
     "tt_status tt_tensor_sum_all(tt_tensor **out, tt_tensor *t)\n{",
     "tt_status tt_tensor_sum_all(tt_tensor **out, tt_tensor *t)\n{\n"
     "    volatile float *nowhere = NULL;\n    *nowhere = 1.0f;",
+    /* broadcast_shape prints far too much. */
+    "tt_status tt_broadcast_shape(int *ndim, size_t *shape, const tt_tensor *a, const tt_tensor *b)\n{",
+    "tt_status tt_broadcast_shape(int *ndim, size_t *shape, const tt_tensor *a, const tt_tensor *b)\n{\n"
+    "    for (int i = 0; i < 200000; i++)\n"
+    "        printf(\"tt_broadcast_shape: debugging line %d\\n\", i);",
+    /* item allocates until memory runs out, and uses what it got. */
+    "tt_status tt_tensor_item(const tt_tensor *t, float *value)\n{",
+    "tt_status tt_tensor_item(const tt_tensor *t, float *value)\n{\n"
+    "    for (;;) {\n"
+    "        volatile char *block = tt_malloc((size_t)16 << 20);\n"
+    "        block[0] = 1;\n"
+    "    }",
     NULL,
 };
 
@@ -827,9 +839,13 @@ static void grade_runtime(void)
     const tito_case_result *c = find_case(g, "sum_mean_all");
     CHECK(c && c->signal == SIGSEGV);
     CHECK_CONTAINS(message_of(g, "sum_mean_all"), "crashed with SIGSEGV during this case");
+    CHECK_VERDICT(g, "broadcast_shape", TITO_OUTPUT_LIMIT);
+    CHECK_CONTAINS(message_of(g, "broadcast_shape"), "printed more than 1024 KiB during this case");
+    CHECK_VERDICT(g, "create.scalar", TITO_MEMORY_LIMIT);
+    CHECK_CONTAINS(message_of(g, "create.scalar"), "ran out of memory during this case");
     CHECK(count_verdict(g, TITO_TIMEOUT) == 1 && count_verdict(g, TITO_CRASH) == 1);
     /* One bad case costs one case: the rest, before and after, pass. */
-    CHECK(count_verdict(g, TITO_PASS) == g->n_cases - 2);
+    CHECK(count_verdict(g, TITO_PASS) == g->n_cases - 4);
     CHECK_VERDICT(g, "max.axis1", TITO_PASS);
     CHECK_VERDICT(g, "sum.noncontiguous", TITO_PASS);
     CHECK_VERDICT(g, "reduce.errors", TITO_PASS);
