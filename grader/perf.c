@@ -296,11 +296,12 @@ static void describe_end(const tito_sandbox_result *run, run_outcome *out)
 }
 
 /* Run `probe --perf NAME --reps R` once, timed (wall, cpu are the limits). */
-static tt_status run_once(ctx *c, const char *probe, int reps, double wall, unsigned cpu,
+static tt_status run_once(ctx *c, bool reference, int reps, double wall, unsigned cpu,
                           run_outcome *out)
 {
     memset(out, 0, sizeof *out);
     const tito_perf_options *o = c->o;
+    const char *probe = reference ? o->reference_probe : o->student_probe;
     char reps_text[32], seed[32], outopt[4300], outpath[4200];
     snprintf(reps_text, sizeof reps_text, "%d", reps);
     snprintf(seed, sizeof seed, "%llx", (unsigned long long)o->seed);
@@ -330,7 +331,7 @@ static tt_status run_once(ctx *c, const char *probe, int reps, double wall, unsi
     so.argv = argv;
     so.workdir = o->deterministic ? c->workdir : NULL;
     so.temp_parent = o->temp_parent;
-    so.hidden_paths = o->hidden_paths;
+    so.hidden_paths = reference ? o->reference_hidden_paths : o->hidden_paths;
     so.transcript = false;
     so.limits.cpu_seconds = cpu;
     so.limits.wall_seconds = wall;
@@ -488,13 +489,13 @@ tt_status tito_perf_measure(tito_perf_result *result, const tito_perf_kernel *ke
     /* The reference first: its time on this machine, now, bounds the student's runs. */
     double ref_wall_limit = 4.0 * ref_cpu;
     run_outcome ro, so;
-    TT_CHECK(run_once(&c, o->reference_probe, 0, ref_wall_limit, ref_cpu, &ro));
+    TT_CHECK(run_once(&c, true, 0, ref_wall_limit, ref_cpu, &ro));
     if (!ro.ok) {
         st = reference_failed(result, &ro);
         goto cleanup;
     }
     base_r[0] = ro.cost;
-    TT_CHECK(run_once(&c, o->reference_probe, kernel->reps, ref_wall_limit, ref_cpu, &ro));
+    TT_CHECK(run_once(&c, true, kernel->reps, ref_wall_limit, ref_cpu, &ro));
     if (!ro.ok) {
         st = reference_failed(result, &ro);
         goto cleanup;
@@ -510,7 +511,7 @@ tt_status tito_perf_measure(tito_perf_result *result, const tito_perf_kernel *ke
      * interleaved too. Instruction counts do not vary: one of each is enough. */
     size_t n_base_r = 1;
     for (int b = 0; b < baselines; b++) {
-        TT_CHECK(run_once(&c, o->student_probe, 0, student_wall, student_cpu, &so));
+        TT_CHECK(run_once(&c, false, 0, student_wall, student_cpu, &so));
         student_runs++;
         if (!so.ok) {
             st = student_failed(result, &so, student_runs, ref_seconds, o->deterministic);
@@ -518,7 +519,7 @@ tt_status tito_perf_measure(tito_perf_result *result, const tito_perf_kernel *ke
         }
         base_s[b] = so.cost;
         if (!o->deterministic) {
-            TT_CHECK(run_once(&c, o->reference_probe, 0, ref_wall_limit, ref_cpu, &ro));
+            TT_CHECK(run_once(&c, true, 0, ref_wall_limit, ref_cpu, &ro));
             if (!ro.ok) {
                 st = reference_failed(result, &ro);
                 goto cleanup;
@@ -532,7 +533,7 @@ tt_status tito_perf_measure(tito_perf_result *result, const tito_perf_kernel *ke
 
     /* The pairs: student, then reference, so that a slow minute of the machine hits both. */
     for (int t = 0; t < trials; t++) {
-        TT_CHECK(run_once(&c, o->student_probe, kernel->reps, student_wall, student_cpu, &so));
+        TT_CHECK(run_once(&c, false, kernel->reps, student_wall, student_cpu, &so));
         student_runs++;
         if (!so.ok) {
             st = student_failed(result, &so, student_runs, ref_seconds, o->deterministic);
@@ -540,7 +541,7 @@ tt_status tito_perf_measure(tito_perf_result *result, const tito_perf_kernel *ke
         }
         double rc = ref_cost_first;
         if (!o->deterministic) {
-            TT_CHECK(run_once(&c, o->reference_probe, kernel->reps, ref_wall_limit, ref_cpu, &ro));
+            TT_CHECK(run_once(&c, true, kernel->reps, ref_wall_limit, ref_cpu, &ro));
             if (!ro.ok) {
                 st = reference_failed(result, &ro);
                 goto cleanup;

@@ -66,7 +66,11 @@ typedef struct tito_perf_options {
     /* Valgrind for deterministic mode; NULL: /usr/bin/valgrind or /bin/valgrind. */
     const char *valgrind;
     const char *temp_parent;               /* NULL: "/tmp" */
-    const char *const *hidden_paths;       /* as the sandbox takes them, or NULL */
+    /* Paths the runs must not see (as the sandbox takes them), or NULL: the student's
+     * runs and the reference's have their own lists, since the student's must not see
+     * the reference probe's folder. */
+    const char *const *hidden_paths;
+    const char *const *reference_hidden_paths;
     /* The student's runs get timeout_factor x the reference's time + timeout_slack
      * seconds (of CPU time, and as much again of wall clock); 0: 20 and 1.0. */
     double timeout_factor;

@@ -25,13 +25,19 @@
 #include "fsutil.h"
 #include "grade.h"
 #include "harness.h"
+#include "engine.h"
+#include "kit.h"
 #include "memcheck.h"
+#include "modules.h"
 #include "perf.h"
+#include "phases.h"
+#include "receipt.h"
 
 extern char **environ;
 
 static char parts_cc[1024], parts_include[1024], parts_tensor[1024], parts_visible[1024],
-    parts_harness[1024], parts_reftensor[1024], parts_others[8192], parts_core[1024];
+    parts_harness[1024], parts_reftensor[1024], parts_others[8192], parts_core[1024], parts_kit[1024],
+    parts_starter[1024];
 static char workdir[256];
 static char *tensor_text;
 static char *case_names[128];
@@ -59,6 +65,8 @@ static void read_parts(const char *path)
         {"reference_tensor ", parts_reftensor, sizeof parts_reftensor},
         {"others ", parts_others, sizeof parts_others},
         {"core ", parts_core, sizeof parts_core},
+        {"kit ", parts_kit, sizeof parts_kit},
+        {"starter ", parts_starter, sizeof parts_starter},
     };
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -472,6 +480,117 @@ static void test_perf_failures(void)
     CHECK_STATUS(tito_perf_measure(&r, &no_reps, &o), TT_ERR_INVALID_ARG);
 }
 
+/* ------------------------------------------------------------ whole grades */
+
+/* Grade `source` fully through the engine with the after-judge hook. */
+static tito_grade *grade_fully(const char *source)
+{
+    tito_kit *kit = NULL;
+    CHECK_OK(tito_kit_open(&kit, parts_kit));
+    if (!kit)
+        return NULL;
+    const tito_module *m = tito_module_find("01_tensor");
+    tito_after_judge aj = TITO_AFTER_JUDGE_INIT;
+    aj.kit = kit;
+    aj.module = m;
+    aj.deterministic = true; /* the points must not depend on this machine's load */
+    aj.perf_small = true;
+    tito_grade_options o = TITO_GRADE_OPTIONS_INIT;
+    o.full = true;
+    o.seed_set = true;
+    o.seed = seed;
+    o.no_cache = true;
+    o.tito_version = "test";
+    o.phase = tito_after_judge_run;
+    o.phase_ctx = &aj;
+    tito_grade *g = NULL;
+    CHECK_OK(tito_grade_run(&g, kit, m, source, &o));
+    tito_kit_free(kit);
+    return g;
+}
+
+static void test_grade_reference_fully(void)
+{
+    char probe[700], source[700];
+    CHECK(build_probe("clean", NULL, 0, NULL, probe, sizeof probe) != NULL);
+    snprintf(source, sizeof source, "%s/clean/tensor.c", workdir);
+    tito_grade *g = grade_fully(source);
+    CHECK(g != NULL);
+    if (!g)
+        return;
+    size_t hidden = 0;
+    for (size_t i = 0; i < g->n_cases; i++) {
+        CHECK(g->cases[i].verdict == TITO_PASS);
+        hidden += g->cases[i].hidden;
+    }
+    CHECK(hidden > 0);
+    if (g->memcheck.status != TITO_MEMCHECK_CLEAN)
+        print_findings(&g->memcheck);
+    CHECK(g->memcheck.status == TITO_MEMCHECK_CLEAN);
+    CHECK(g->memcheck.points == 15 && g->memcheck.max_points == 15);
+    CHECK(g->n_perf == 1 && g->perf[0].verdict == TITO_PASS && g->perf[0].deterministic);
+    CHECK(g->n_perf == 1 && g->perf[0].ratio > 0.0 && g->perf[0].max_points == 15);
+    /* All correctness and memory points; speed by its band (the student's object is
+     * built -O2, the reference's for this machine). */
+    CHECK(g->possible == 100 && g->earned >= 85);
+    CHECK(g->seconds_memcheck > 0.0 && g->seconds_perf > 0.0);
+    fprintf(stderr, "reference graded: %d/%d, speed ratio %.3f\n", g->earned, g->possible,
+            g->n_perf ? g->perf[0].ratio : 0.0);
+
+    /* Its receipt names no hidden check: compare with the hidden probe's own table. */
+    char *text = NULL;
+    CHECK_OK(tito_receipt_dumps(&text, g, 0));
+    for (size_t i = 0; text && i < g->n_cases; i++) {
+        if (g->cases[i].hidden && strstr(text, g->cases[i].name)) {
+            fprintf(stderr, "the receipt names hidden check %s\n", g->cases[i].name);
+            CHECK(false);
+        }
+    }
+    tito_receipt *r = NULL;
+    CHECK_OK(tito_receipt_parse(&r, text, text ? strlen(text) : 0, "grade"));
+    CHECK(r && r->grade->earned == g->earned && r->grade->n_cases == g->n_cases);
+    tito_receipt_free(r);
+    free(text);
+    tito_grade_free(g);
+}
+
+static void test_grade_starter_fully(void)
+{
+    tito_grade *g = grade_fully(parts_starter);
+    CHECK(g != NULL);
+    if (!g)
+        return;
+    CHECK(g->build == TITO_PASS);
+    for (size_t i = 0; i < g->n_cases; i++)
+        CHECK(g->cases[i].verdict != TITO_PASS);
+    CHECK(g->memcheck.status == TITO_MEMCHECK_CLEAN || g->memcheck.status == TITO_MEMCHECK_FINDINGS);
+    /* A matmul that returns at once is fast, and earns nothing: its checks fail. */
+    CHECK(g->n_perf == 1 && g->perf[0].points == 0);
+    CHECK(g->n_perf == 1 && g->perf[0].message && strstr(g->perf[0].message, "\"matmul\" check"));
+    CHECK(g->earned <= 15 && g->possible == 100);
+    fprintf(stderr, "starter graded: %d/%d (memcheck %s)\n", g->earned, g->possible,
+            tito_memcheck_status_name(g->memcheck.status));
+    tito_grade_free(g);
+}
+
+static void test_grade_compile_error(void)
+{
+    static const mutation syntax = {"tt_status tt_tensor_argmax(", "this is not C "};
+    char probe[700], source[700];
+    /* The probe cannot link; only the source matters here. */
+    (void)build_probe("syntax", &syntax, 1, NULL, probe, sizeof probe);
+    snprintf(source, sizeof source, "%s/syntax/tensor.c", workdir);
+    tito_grade *g = grade_fully(source);
+    CHECK(g != NULL);
+    if (!g)
+        return;
+    CHECK(g->build == TITO_COMPILE_ERROR);
+    CHECK(g->memcheck.status == TITO_MEMCHECK_NOT_RUN && g->memcheck.max_points == 15);
+    CHECK(g->n_perf == 1 && g->perf[0].verdict == TITO_COMPILE_ERROR && g->perf[0].max_points == 15);
+    CHECK(g->earned == 0 && g->possible == 100);
+    tito_grade_free(g);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -508,6 +627,9 @@ int main(int argc, char **argv)
     RUN(test_memcheck_without_valgrind);
     RUN(test_perf_deterministic);
     RUN(test_perf_failures);
+    RUN(test_grade_reference_fully);
+    RUN(test_grade_starter_fully);
+    RUN(test_grade_compile_error);
     nftw(workdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     for (size_t i = 0; i < n_case_names; i++)
         free(case_names[i]);
