@@ -714,6 +714,8 @@ tt_status tito_grade_run(tito_grade **out, const tito_kit *kit, const tito_modul
         for (size_t i = 0; i < n_parts; i++) {
             probes.student[i] = ctx.parts[i].linked ? ctx.parts[i].student_probe : NULL;
             probes.reference[i] = ctx.parts[i].ref_probe[0] ? ctx.parts[i].ref_probe : NULL;
+            probes.case_names[i] = (const char *const *)ctx.parts[i].names;
+            probes.n_cases[i] = ctx.parts[i].n_cases;
         }
         TT_CHECK(o->phase(o->phase_ctx, g, &probes));
     }

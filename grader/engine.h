@@ -35,6 +35,9 @@ typedef struct tito_grade_probes {
     const char *student[2];            /* [0] visible, [1] hidden: path, or NULL if not built */
     const char *reference[2];          /* the same for the reference probes */
     const char *const *hidden_from_student; /* paths the student's probe must not see */
+    /* The cases graded from each probe, in table order (a filter may leave some out). */
+    const char *const *case_names[2];
+    size_t n_cases[2];
     uint64_t seed;
 } tito_grade_probes;
 

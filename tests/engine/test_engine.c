@@ -564,6 +564,8 @@ static tt_status check_probes(void *ctx, tito_grade *g, const tito_grade_probes 
     CHECK(probes->student[0] && probes->student[1] && probes->reference[0] && probes->reference[1]);
     CHECK(strcmp(probes->source_name, "tensor.c") == 0);
     CHECK(probes->seed == g->provenance.seed);
+    CHECK(probes->n_cases[0] + probes->n_cases[1] == g->n_cases);
+    CHECK(probes->n_cases[0] > 0 && strcmp(probes->case_names[0][0], g->cases[0].name) == 0);
     if (!probes->reference[0])
         return TT_OK;
 
