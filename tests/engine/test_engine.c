@@ -854,6 +854,26 @@ static void grade_runtime(void)
     tito_grade_free(g);
 }
 
+/* A fault before any case (here: a constructor that never returns) would strike at
+ * every restart: all cases get it at once, after one run. */
+static void grade_runtime_startup(void)
+{
+    static const char *const stall[] = {
+        "/* ------------------------------------------------------------------ scaffolding */",
+        "__attribute__((constructor)) static void stall(void)\n{\n    volatile int spin = 1;\n"
+        "    while (spin) {\n    }\n}\n",
+        NULL,
+    };
+    tito_grade *g = grade(mutant("startup", stall), false, 4, NULL);
+    if (!g)
+        return;
+    CHECK(g->build == TITO_PASS);
+    CHECK(count_verdict(g, TITO_TIMEOUT) == g->n_cases);
+    CHECK_CONTAINS(g->cases[0].message, "no result after 2.0 s");
+    CHECK(g->seconds_run < 10.0);
+    tito_grade_free(g);
+}
+
 static void grade_build_errors(void)
 {
     /* A syntax error: every case is a compile error, the log names the line. */
@@ -979,6 +999,7 @@ int main(int argc, char **argv)
     RUN(grade_starter);
     RUN(grade_values);
     RUN(grade_runtime);
+    RUN(grade_runtime_startup);
     RUN(grade_build_errors);
     RUN(grade_cheating);
 
