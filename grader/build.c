@@ -268,6 +268,8 @@ static char *first_messages(const char *log)
         if (strstr(prev, "In function") && strstr(prev, "In function") < start)
             start = prev;
     }
+    while (*start == '\n')
+        start++;
     size_t len = 0, lines = 0;
     while (start[len] && lines < MESSAGE_LINES && len < MESSAGE_CHARS) {
         if (start[len] == '\n')

@@ -894,6 +894,20 @@ static void grade_build_errors(void)
     }
     tito_grade_free(g);
 
+    /* A compile that explodes ends as a verdict too (the compiler's memory limit). */
+    char path[400];
+    snprintf(path, sizeof path, "%s/explode", scratch);
+    CHECK_OK(tito_mkdirs(path));
+    snprintf(path, sizeof path, "%s/explode/tensor.c", scratch);
+    CHECK_OK(tito_file_write_atomic(path, "#include \"/dev/zero\"\n", 21, 0644));
+    g = grade(path, false, 1, "create.zeros");
+    if (g) {
+        CHECK(g->build == TITO_COMPILE_ERROR);
+        CHECK_CONTAINS(g->build_log, "out of memory");
+        CHECK(g->build_log && g->build_log[0] != '\n');
+    }
+    tito_grade_free(g);
+
     /* A missing function: a link error that names it and its header. */
     static const char *const missing[] = {
         "tt_status tt_tensor_add(tt_tensor **out",
