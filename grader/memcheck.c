@@ -960,21 +960,25 @@ tt_status tito_memcheck_run(tito_memcheck_result *result, const tito_memcheck_op
         snprintf(logopt, sizeof logopt, "--log-file=%s", logpath);
         snprintf(seed, sizeof seed, "%llx", (unsigned long long)options->seed);
         snprintf(from_text, sizeof from_text, "%ld", from);
-        const char *argv[] = {valgrind,
-                              "--tool=memcheck",
-                              "--leak-check=full",
-                              "--errors-for-leak-kinds=definite,indirect",
-                              "--show-leak-kinds=definite,indirect",
-                              "--track-origins=no",
-                              "--num-callers=12",
-                              logopt,
-                              options->probe,
-                              "--seed",
-                              seed,
-                              "--small",
-                              from > 0 ? "--from" : NULL,
-                              from_text,
-                              NULL};
+        const char *argv[16];
+        int a = 0;
+        argv[a++] = valgrind;
+        argv[a++] = "--tool=memcheck";
+        argv[a++] = "--leak-check=full";
+        argv[a++] = "--errors-for-leak-kinds=definite,indirect";
+        argv[a++] = "--show-leak-kinds=definite,indirect";
+        argv[a++] = "--track-origins=no";
+        argv[a++] = "--num-callers=12";
+        argv[a++] = logopt;
+        argv[a++] = options->probe;
+        argv[a++] = "--seed";
+        argv[a++] = seed;
+        argv[a++] = "--small";
+        if (from > 0) {
+            argv[a++] = "--from";
+            argv[a++] = from_text;
+        }
+        argv[a] = NULL;
         tito_sandbox_options so = TITO_SANDBOX_OPTIONS_INIT;
         so.argv = argv;
         so.workdir = workdir;
@@ -983,7 +987,9 @@ tt_status tito_memcheck_run(tito_memcheck_result *result, const tito_memcheck_op
         so.limits.wall_seconds = options->wall_seconds > 0 ? options->wall_seconds : 300.0;
         so.limits.cpu_seconds = options->cpu_seconds ? options->cpu_seconds : 240;
         so.limits.address_space = options->address_space ? options->address_space : (uint64_t)16 << 30;
-        so.limits.file_size = (uint64_t)256 << 20;
+        /* Valgrind stops reporting after 1000 different errors: a log this large is
+         * already far past anything a student can read. */
+        so.limits.file_size = (uint64_t)64 << 20;
         tito_sandbox_result_free(run);
         run = NULL;
         TT_CHECK(tito_sandbox_run(&run, &so));

@@ -103,6 +103,8 @@ static bool gate_open(const tito_grade *g, const char *metric, char *category, s
 
 static tt_status append_message(tito_perf_result *p, const char *text)
 {
+    if (p->message && strstr(p->message, text))
+        return TT_OK; /* scored before (a receipt read back and scored again) */
     size_t old = p->message ? strlen(p->message) : 0;
     size_t add = strlen(text);
     char *m = realloc(p->message, old + add + 3);

@@ -195,6 +195,11 @@ static void test_score_mixed_grade(void)
     CHECK(g->perf[0].points == 0 && g->perf[0].max_points == 15);
     CHECK(g->perf[0].message && strstr(g->perf[0].message, "\"matmul\" check"));
     CHECK(g->earned == 26 && g->possible == 100);
+    /* Scoring again changes nothing, not even the message. */
+    char *before = sdup(g->perf[0].message);
+    CHECK_OK(tito_score_apply(g, &rules));
+    CHECK(g->earned == 26 && g->possible == 100 && strcmp(before, g->perf[0].message) == 0);
+    free(before);
     tito_grade_free(g);
 }
 
