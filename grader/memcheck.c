@@ -897,6 +897,15 @@ static void first_line(const char *text, char *buf, size_t size)
     buf[n] = '\0';
 }
 
+static bool is_skipped(const tito_memcheck_options *o, const char *name)
+{
+    for (size_t i = 0; i < o->n_skip; i++) {
+        if (o->skip_cases[i] && name && strcmp(o->skip_cases[i], name) == 0)
+            return true;
+    }
+    return false;
+}
+
 static long case_index(const tito_memcheck_options *o, const char *name)
 {
     for (size_t i = 0; i < o->n_cases; i++) {
@@ -946,6 +955,14 @@ tt_status tito_memcheck_run(tito_memcheck_result *result, const tito_memcheck_op
         goto cleanup;
     }
 
+    if (options->n_skip && options->case_names) {
+        for (size_t i = 0; i < options->n_skip; i++) {
+            if (case_index(options, options->skip_cases[i]) >= 0)
+                TT_CHECK(add_note(&notes, "case %s was not checked under Valgrind (it ran out of time "
+                                          "in the run phase)",
+                                  options->skip_cases[i]));
+        }
+    }
     long from = 0;
     unsigned max_restarts = options->max_restarts ? options->max_restarts : 8;
     bool failed = false;
@@ -960,8 +977,13 @@ tt_status tito_memcheck_run(tito_memcheck_result *result, const tito_memcheck_op
         snprintf(logopt, sizeof logopt, "--log-file=%s", logpath);
         snprintf(seed, sizeof seed, "%llx", (unsigned long long)options->seed);
         snprintf(from_text, sizeof from_text, "%ld", from);
-        const char *argv[16];
-        int a = 0;
+        size_t cap = 20 + options->n_cases;
+        const char **argv = malloc(cap * sizeof *argv);
+        if (!argv) {
+            st = tt_error_set(TT_ERR_NOMEM, "tito_memcheck_run: out of memory");
+            goto cleanup;
+        }
+        size_t a = 0;
         argv[a++] = valgrind;
         argv[a++] = "--tool=memcheck";
         argv[a++] = "--leak-check=full";
@@ -978,6 +1000,13 @@ tt_status tito_memcheck_run(tito_memcheck_result *result, const tito_memcheck_op
             argv[a++] = "--from";
             argv[a++] = from_text;
         }
+        /* Cases to leave out: the others by name (the probe keeps table order). */
+        if (options->n_skip && options->case_names) {
+            for (size_t i = 0; i < options->n_cases; i++) {
+                if (!is_skipped(options, options->case_names[i]))
+                    argv[a++] = options->case_names[i];
+            }
+        }
         argv[a] = NULL;
         tito_sandbox_options so = TITO_SANDBOX_OPTIONS_INIT;
         so.argv = argv;
@@ -992,7 +1021,10 @@ tt_status tito_memcheck_run(tito_memcheck_result *result, const tito_memcheck_op
         so.limits.file_size = (uint64_t)64 << 20;
         tito_sandbox_result_free(run);
         run = NULL;
-        TT_CHECK(tito_sandbox_run(&run, &so));
+        st = tito_sandbox_run(&run, &so);
+        free(argv);
+        if (st != TT_OK)
+            goto cleanup;
 
         if (run->end == TITO_SANDBOX_SPAWN_FAILED) {
             TT_CHECK(set_error(result, "Valgrind could not be started: %s; " INSTALL_HINT, run->message));

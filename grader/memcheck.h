@@ -49,6 +49,10 @@ typedef struct tito_memcheck_options {
      * used to restart after a case that killed the probe (--from index + 1). */
     const char *const *case_names;
     size_t n_cases;
+    /* Cases not to run under Valgrind (those that ran out of time in the run phase:
+     * Valgrind makes them 30 times slower), by name; used only with case_names. */
+    const char *const *skip_cases;
+    size_t n_skip;
     /* Valgrind to run: NULL finds "valgrind" in /usr/bin:/bin (the sandbox's PATH). */
     const char *valgrind;
     /* Where the working directory is made; NULL: "/tmp". */
