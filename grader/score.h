@@ -10,10 +10,11 @@
  *     points when Valgrind could not run (TITO_MEMCHECK_ERROR: never the student's loss);
  *   - speed: the share split evenly over the suite's kernels; a kernel earns by the
  *     bands (the first band, highest min_ratio first, that its ratio reaches), scaled
- *     to its part of the share. A kernel only earns when the checks it stands on pass
- *     (every case of the category named by the kernel's name up to the first '_':
- *     "matmul_512" -> "matmul"; every case when no case has that category), so a fast
- *     wrong answer (or a starter that returns at once) earns no speed. A kernel that
+ *     to its part of the share. A kernel only earns when the checks it stands on give
+ *     the right values (pass, or a leak verdict only: every case of the category named
+ *     by the kernel's name up to the first '_': "matmul_512" -> "matmul"; every case
+ *     when no case has that category), so a fast wrong answer (or a starter that
+ *     returns at once) earns no speed. A kernel that
  *     failed to run earns nothing; one the grader could not measure (TITO_SKIPPED) is
  *     left out of the possible points. Only kernels listed in grade->perf count: a
  *     grade whose build failed lists them with the build's verdict to lose their share.

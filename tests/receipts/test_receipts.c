@@ -238,6 +238,14 @@ static void test_score_bands_and_exclusions(void)
     CHECK(g->earned == 70 && g->possible == 70);
     tito_grade_free(g);
 
+    /* A matmul check that only leaked still had the right values: speed counts. */
+    g = make_grade();
+    all_pass(g);
+    g->cases[2].verdict = TITO_LEAK;
+    CHECK_OK(tito_score_apply(g, &rules));
+    CHECK(g->perf[0].points == 15 && g->perf[0].message == NULL);
+    tito_grade_free(g);
+
     /* A kernel that crashed earns nothing but still counts. */
     g = make_grade();
     all_pass(g);
