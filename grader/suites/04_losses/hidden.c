@@ -191,13 +191,24 @@ static void case_ce_large_close_logits(tito_probe *p)
             logits[r * 3 + c] = base + (float)tt_rng_below(probe_rng(p), 17) / 8.0f;
         targets[r] = (float)tt_rng_below(probe_rng(p), 3);
     }
-    tt_tensor *a = probe_from_data(p, 2, TT_SHAPE(4, 3), logits);
-    tt_tensor *b = probe_from_data(p, 1, TT_SHAPE(4), targets);
     probe_note(p, "logits [4,3]: each row is +-1e4 plus gaps of at most 2 (multiples of "
                   "1/8): the loss is of order 1, so (m + log s) - x_t computed in float near "
-                  "1e4 loses it; compute (m - x_t) + log s");
+                  "1e4 loses it (the float spacing there is 0.001); compute (m - x_t) + log s. "
+                  "Each row alone ([1,3]), then the batch");
+    for (int r = 0; r < 4; r++) {
+        char name[32];
+        tt_tensor *row = probe_from_data(p, 2, TT_SHAPE(1, 3), logits + 3 * r);
+        tt_tensor *target = probe_from_data(p, 1, TT_SHAPE(1), targets + r);
+        snprintf(name, sizeof name, "row_%d", r);
+        probe_tol_reduction(p, 3);
+        record_loss(p, name, tt_cross_entropy_loss, row, target);
+        tt_tensor_free(target);
+        tt_tensor_free(row);
+    }
+    tt_tensor *a = probe_from_data(p, 2, TT_SHAPE(4, 3), logits);
+    tt_tensor *b = probe_from_data(p, 1, TT_SHAPE(4), targets);
     probe_tol_reduction(p, 12);
-    record_loss(p, "ce", tt_cross_entropy_loss, a, b);
+    record_loss(p, "batch", tt_cross_entropy_loss, a, b);
     tt_tensor_free(b);
     tt_tensor_free(a);
 }
@@ -392,7 +403,7 @@ static const tito_probe_case cases[] = {
     {"ce.special_targets", "errors", 2, case_ce_special_targets},
     {"ce.many_classes", "cross_entropy", 1, case_ce_many_classes},
     {"ce.strided_targets", "views", 1, case_ce_noncontiguous_targets},
-    {"scalar_inputs", "mse", 1, case_scalar_inputs},
+    {"shapes.scalar_inputs", "mse", 1, case_scalar_inputs},
     {"autograd.through_views", "autograd", 2, case_grad_through_views},
     {"memory.allocation_failures_recording", "memory", 2, case_allocation_failures_recording},
 };
