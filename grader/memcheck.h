@@ -9,8 +9,11 @@
  * but bounded wall clock). The probe harness prints a case marker with VALGRIND_PRINTF
  * before and after each case and runs an added leak check at the end of each, so the log
  * says which case every invalid access and every new leak belongs to. The log is parsed
- * here, in tito's process; each finding names its case and the first stack frame in the
- * student's own file ("tensor.c:212 (tt_tensor_transpose)").
+ * here, in tito's process; each finding names its case and the innermost stack frame in
+ * the student's own file, with the student's function the probe called when that is
+ * another one ("tensor.c:212 (tt_tensor_transpose)", "tensor.c:130 (tensor_new, called
+ * by tt_tensor_transpose at line 905)"); without one, the first frame with a source
+ * line outside the allocator.
  *
  * When the probe dies inside a case under Valgrind (a crash is also a finding), the run
  * goes on from the next case, as the run phase does, a bounded number of times.
