@@ -134,7 +134,8 @@ static void record_dropout(tito_probe *p, const char *name, tt_layer *d, tt_tens
 /* Makes each allocation of one constructor (or forward) fail in turn until it
  * succeeds: every failure must be TT_ERR_NOMEM with *out NULL and nothing left
  * allocated. Yes/no answers, so your code may allocate more or less often than the
- * reference's. `make` runs the call with a fresh copy of the inputs it needs. */
+ * reference's. `attempt` makes the call (with a fresh copy of any generator it uses);
+ * `release` frees what a successful call made. */
 typedef tt_status (*attempt_fn)(void **out, void *ctx);
 
 static void record_allocation_failures(tito_probe *p, const char *name, attempt_fn attempt,
