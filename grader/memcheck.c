@@ -1088,6 +1088,9 @@ tt_status tito_memcheck_run(tito_memcheck_result *result, const tito_memcheck_op
         result->status = result->n_findings ? TITO_MEMCHECK_FINDINGS : TITO_MEMCHECK_CLEAN;
         result->message = notes;
         notes = NULL;
+    } else if (result->n_findings) {
+        /* An earlier run found real problems before Valgrind gave up: they stand. */
+        result->status = TITO_MEMCHECK_FINDINGS;
     }
 cleanup:
     free(notes);
