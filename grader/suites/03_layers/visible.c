@@ -916,24 +916,36 @@ static tt_status attempt_linear(void **out, void *ctx)
 {
     linear_args *a = ctx;
     tt_rng rng = a->rng; /* the same draws on every attempt */
-    return tt_linear_new((tt_layer **)out, 4, 3, a->bias, &rng);
+    tt_layer *l = *out;
+    tt_status st = tt_linear_new(&l, 4, 3, a->bias, &rng);
+    *out = l;
+    return st;
 }
 
 static tt_status attempt_dropout(void **out, void *ctx)
 {
-    return tt_dropout_new((tt_layer **)out, 0.25f, ctx);
+    tt_layer *l = *out;
+    tt_status st = tt_dropout_new(&l, 0.25f, ctx);
+    *out = l;
+    return st;
 }
 
 static tt_status attempt_sequential(void **out, void *ctx)
 {
     (void)ctx;
-    return tt_sequential_new((tt_layer **)out);
+    tt_layer *l = *out;
+    tt_status st = tt_sequential_new(&l);
+    *out = l;
+    return st;
 }
 
 static tt_status attempt_relu(void **out, void *ctx)
 {
     (void)ctx;
-    return tt_relu_layer_new((tt_layer **)out);
+    tt_layer *l = *out;
+    tt_status st = tt_relu_layer_new(&l);
+    *out = l;
+    return st;
 }
 
 static void release_layer(void *l)
@@ -960,7 +972,10 @@ static tt_status attempt_forward(void **out, void *ctx)
         *a->rng = a->start;
     if (!a->layer)
         return TT_ERR_STATE;
-    return tt_layer_forward(a->layer, (tt_tensor **)out, a->x);
+    tt_tensor *y = *out;
+    tt_status st = tt_layer_forward(a->layer, &y, a->x);
+    *out = y;
+    return st;
 }
 
 static void case_constructor_failures(tito_probe *p)
