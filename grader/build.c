@@ -484,9 +484,31 @@ cleanup:
 
 tt_status tito_build_compile(tito_build_outcome *outcome, tito_build *b)
 {
+    return tito_build_compile_file(outcome, b, b->source_name, "student.o", NULL);
+}
+
+tt_status tito_build_compile_file(tito_build_outcome *outcome, tito_build *b, const char *source,
+                                  const char *object, const char *const *include_dirs)
+{
     memset(outcome, 0, sizeof *outcome);
-    const char *argv[] = {"cc", COMPILE_FLAGS, "-I", "include", "-c", b->source_name, "-o",
-                          "student.o", NULL};
+    enum { MAX_INCLUDES = 8 };
+    const char *argv[48] = {"cc", COMPILE_FLAGS, "-I", "include"};
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    for (size_t i = 0; include_dirs && include_dirs[i]; i++) {
+        if (i == MAX_INCLUDES)
+            return tt_error_set(TT_ERR_INVALID_ARG,
+                                "tito_build_compile_file: more than %d include folders",
+                                MAX_INCLUDES);
+        argv[n++] = "-I";
+        argv[n++] = include_dirs[i];
+    }
+    argv[n++] = "-c";
+    argv[n++] = source;
+    argv[n++] = "-o";
+    argv[n++] = object;
+    argv[n] = NULL;
     const double wall = 60.0;
     const unsigned cpu = 20;
     tito_sandbox_result *r = NULL;
@@ -751,4 +773,270 @@ void tito_build_free(tito_build *b)
     free_strings(b->hidden);
     free_strings(b->hidden_from_student);
     free(b);
+}
+
+/* ============================================================ programs of several files
+ *
+ * Builds that are not one module's probes (build.h): a milestone program linked with
+ * several of the student's modules. The working directory is laid out as for a module's
+ * build, so the same paths are hidden from the same children.
+ */
+
+tt_status tito_build_new_program(tito_build **out, const tito_kit *kit,
+                                 const tito_build_options *options)
+{
+    *out = NULL;
+    tito_build_options defaults = TITO_BUILD_OPTIONS_INIT;
+    if (!options)
+        options = &defaults;
+    tt_status st = TT_OK;
+    char *root = NULL;
+    tito_build *b = calloc(1, sizeof *b);
+    if (!b)
+        return nomem();
+    b->kit = kit;
+
+    const char *parent = options->temp_parent;
+    if (!parent)
+        parent = getenv("TMPDIR");
+    if (!parent || parent[0] != '/')
+        parent = "/tmp";
+    char *tmpl = format("%s/tito-build-XXXXXX", parent);
+    if (!tmpl) {
+        st = nomem();
+        goto cleanup;
+    }
+    if (!mkdtemp(tmpl)) {
+        st = tt_error_set(TT_ERR_IO, "cannot create a working directory in %s: %s", parent,
+                          strerror(errno));
+        free(tmpl);
+        goto cleanup;
+    }
+    b->workdir = tmpl;
+    if (chmod(b->workdir, 0755) != 0) {
+        st = tt_error_set(TT_ERR_IO, "cannot set the mode of %s: %s", b->workdir, strerror(errno));
+        goto cleanup;
+    }
+    TT_CHECK(give_to_sandbox(b->workdir));
+
+    {
+        const char *dirs[] = {"include", "include/tinytorch", "kit", "kit/lib", "kit/ref",
+                              "reference"};
+        char path[4096];
+        for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+            snprintf(path, sizeof path, "%s/%s", b->workdir, dirs[i]);
+            TT_CHECK(make_dir(path));
+        }
+        snprintf(path, sizeof path, "%s/reference", b->workdir);
+        TT_CHECK(give_to_sandbox(path));
+        TT_CHECK(tito_kit_path(path, sizeof path, kit, "include/tinytorch"));
+        DIR *d = opendir(path);
+        if (!d) {
+            st = tt_error_set(TT_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+            goto cleanup;
+        }
+        struct dirent *e;
+        while (st == TT_OK && (e = readdir(d)) != NULL) {
+            size_t n = strlen(e->d_name);
+            if (n < 3 || strcmp(e->d_name + n - 2, ".h") != 0)
+                continue;
+            char rel[512];
+            snprintf(rel, sizeof rel, "include/tinytorch/%s", e->d_name);
+            st = copy_from_kit(b, rel, rel);
+        }
+        closedir(d);
+        if (st != TT_OK)
+            goto cleanup;
+        TT_CHECK(copy_from_kit(b, "lib/libtinytorch_core.a", "kit/lib/libtinytorch_core.a"));
+        for (size_t i = 0; i < tito_module_count; i++) {
+            char rel[256], dest[300];
+            snprintf(rel, sizeof rel, "ref/%s.o", tito_modules[i].name);
+            snprintf(dest, sizeof dest, "kit/%s", rel);
+            TT_CHECK(copy_from_kit(b, rel, dest));
+        }
+    }
+    TT_CHECK(tito_kit_reference_hash(b->reference_hash, kit));
+
+    /* The whole tito cache is hidden; programs are cached under <cache>/milestones. */
+    root = options->no_cache ? NULL : cache_root();
+    if (root && !(b->cache_dir = format("%s/milestones", root))) {
+        st = nomem();
+        goto cleanup;
+    }
+
+    {
+        size_t n_extra = 0;
+        while (options->hidden_paths && options->hidden_paths[n_extra])
+            n_extra++;
+        b->hidden = calloc(n_extra + 3, sizeof *b->hidden);
+        b->hidden_from_student = calloc(n_extra + 5, sizeof *b->hidden_from_student);
+        if (!b->hidden || !b->hidden_from_student) {
+            st = nomem();
+            goto cleanup;
+        }
+        size_t h = 0, s = 0;
+        bool ok = true;
+        const char *common[] = {kit->root, root};
+        for (size_t i = 0; i < 2; i++) {
+            if (!common[i])
+                continue;
+            ok = ok && (b->hidden[h++] = xstrdup(common[i])) != NULL;
+            ok = ok && (b->hidden_from_student[s++] = xstrdup(common[i])) != NULL;
+        }
+        for (size_t i = 0; i < n_extra; i++) {
+            ok = ok && (b->hidden[h++] = xstrdup(options->hidden_paths[i])) != NULL;
+            ok = ok && (b->hidden_from_student[s++] = xstrdup(options->hidden_paths[i])) != NULL;
+        }
+        ok = ok && (b->hidden_from_student[s++] = format("%s/kit", b->workdir)) != NULL;
+        ok = ok && (b->hidden_from_student[s++] = format("%s/reference", b->workdir)) != NULL;
+        if (!ok) {
+            st = nomem();
+            goto cleanup;
+        }
+    }
+
+    {
+        const char *argv[] = {"cc", "--version", NULL};
+        tito_sandbox_result *r = NULL;
+        TT_CHECK(run_tool(&r, b, argv, 30.0, 10));
+        if (r->end == TITO_SANDBOX_EXITED && r->exit_code == 0) {
+            size_t n = strcspn(r->out.data, "\n");
+            b->compiler = malloc(n + 1);
+            if (b->compiler) {
+                memcpy(b->compiler, r->out.data, n);
+                b->compiler[n] = '\0';
+            }
+        }
+        tito_sandbox_result_free(r);
+    }
+
+cleanup:
+    free(root);
+    if (st != TT_OK) {
+        tito_build_free(b);
+        return st;
+    }
+    *out = b;
+    return TT_OK;
+}
+
+tt_status tito_build_copy_in(tito_build *b, const char *from, const char *dest, unsigned mode)
+{
+    char to[4096];
+    int n = snprintf(to, sizeof to, "%s/%s", b->workdir, dest);
+    if (n < 0 || (size_t)n >= sizeof to)
+        return tt_error_set(TT_ERR_IO, "path too long: %s/%s", b->workdir, dest);
+    char *slash = strrchr(to, '/');
+    *slash = '\0';
+    tt_status st = tito_mkdirs(to);
+    *slash = '/';
+    if (st != TT_OK)
+        return st;
+    return copy_file(from, to, mode);
+}
+
+/* The linker's complaints about a program of several module files, one sentence each. */
+static char *program_link_message(const tito_build *b, const char *log)
+{
+    char undefined[12][128], twice[12][128];
+    size_t n_undef = quoted_names(log, "undefined reference to ", undefined, 12);
+    size_t n_twice = quoted_names(log, "multiple definition of ", twice, 12);
+    if (n_undef == 0 && n_twice == 0)
+        return first_messages(log);
+
+    size_t cap = 4096, len = 0;
+    char *m = malloc(cap);
+    if (!m)
+        return NULL;
+    m[0] = '\0';
+    for (size_t i = 0; i < n_undef; i++) {
+        char header[128];
+        declaring_header(header, sizeof header, b, undefined[i]);
+        int w;
+        if (header[0]) {
+            /* "tinytorch/autograd.h" -> "autograd.c" */
+            const char *base = header + strlen("tinytorch/");
+            int stem = (int)(strlen(base) - 2);
+            w = snprintf(m + len, cap - len,
+                         "%s%s is missing: %.*s.c must define it as declared in %s (the "
+                         "starter has it; did you delete or rename it, or make it static?)",
+                         len ? "\n" : "", undefined[i], stem, base, header);
+        } else {
+            w = snprintf(m + len, cap - len,
+                         "%s%s is missing: one of your modules calls it, but no module "
+                         "defines it and no course header declares it (a helper you have "
+                         "not written yet?)",
+                         len ? "\n" : "", undefined[i]);
+        }
+        if (w > 0)
+            len += (size_t)w < cap - len ? (size_t)w : cap - len - 1;
+    }
+    for (size_t i = 0; i < n_twice; i++) {
+        int w;
+        if (strcmp(twice[i], "main") == 0)
+            w = snprintf(m + len, cap - len,
+                         "%smain is defined in one of your modules: a module is a library, "
+                         "the program brings its own main; remove yours (or put your "
+                         "experiments in another file)",
+                         len ? "\n" : "");
+        else
+            w = snprintf(m + len, cap - len,
+                         "%s%s is defined twice: by two of your modules, or by one of them "
+                         "and the course's own code (the core); rename one or make it "
+                         "static",
+                         len ? "\n" : "", twice[i]);
+        if (w > 0)
+            len += (size_t)w < cap - len ? (size_t)w : cap - len - 1;
+    }
+    return m;
+}
+
+tt_status tito_build_link_program(tito_build_outcome *outcome, tito_build *b, const char *output,
+                                  const char *const *inputs)
+{
+    memset(outcome, 0, sizeof *outcome);
+    enum { MAX_ARGS = 64 };
+    const char *argv[MAX_ARGS];
+    size_t n = 0;
+    argv[n++] = "cc";
+    argv[n++] = "-o";
+    argv[n++] = output;
+    for (size_t i = 0; inputs && inputs[i]; i++) {
+        if (n >= MAX_ARGS - 2)
+            return tt_error_set(TT_ERR_INVALID_ARG, "tito_build_link_program: more than %d inputs",
+                                MAX_ARGS - 5);
+        argv[n++] = inputs[i];
+    }
+    argv[n++] = "-lm";
+    argv[n] = NULL;
+    const double wall = 60.0;
+    const unsigned cpu = 20;
+    tito_sandbox_result *r = NULL;
+    tt_status st = run_tool(&r, b, argv, wall, cpu);
+    if (st != TT_OK)
+        return st;
+    outcome->log = tool_log(r, b->workdir);
+    char *why = abnormal_ending(r, "linker", wall, cpu);
+    if (!outcome->log) {
+        free(why);
+        tito_sandbox_result_free(r);
+        return nomem();
+    }
+    if (why) {
+        outcome->verdict = TITO_LINK_ERROR;
+        outcome->message = why;
+    } else if (r->exit_code != 0) {
+        outcome->verdict = TITO_LINK_ERROR;
+        outcome->message = program_link_message(b, outcome->log);
+    } else {
+        outcome->verdict = TITO_PASS;
+    }
+    if (outcome->log[0] == '\0') {
+        free(outcome->log);
+        outcome->log = NULL;
+    }
+    tito_sandbox_result_free(r);
+    if (outcome->verdict != TITO_PASS && !outcome->message)
+        return nomem();
+    return TT_OK;
 }

@@ -96,4 +96,36 @@ void tito_build_outcome_release(tito_build_outcome *outcome);
 /* Remove the working directory and free the build. NULL does nothing. */
 void tito_build_free(tito_build *b);
 
+/* ============================================================ programs of several files
+ *
+ * For builds that are not one module's probes: a milestone program (grader/milestone.c)
+ * links several of the student's modules. tito_build_new_program makes a working
+ * directory like tito_build_new's, with the kit's headers (<work>/include/tinytorch/),
+ * the core archive (<work>/kit/lib/) and the reference objects (<work>/kit/ref/), but no
+ * suite and no student file (b->module and b->source_name are NULL): the caller copies in
+ * what it builds. The same directories are hidden from every sandboxed child, and
+ * <work>/kit and <work>/reference from the student's programs (b->hidden_from_student).
+ * Errors: TT_ERR_IO, TT_ERR_NOMEM, the sandbox's (no compiler). */
+tt_status tito_build_new_program(tito_build **out, const tito_kit *kit,
+                                 const tito_build_options *options);
+
+/* Copy the file at `from` (any path) to <work>/<dest>, creating dest's folders, with
+ * permissions `mode`. Errors: TT_ERR_IO, TT_ERR_NOMEM. */
+tt_status tito_build_copy_in(tito_build *b, const char *from, const char *dest, unsigned mode);
+
+/* Compile <work>/<source> to <work>/<object> in the sandbox with the flags of module
+ * grading (tito_build_compile uses the same), "-I include" and "-I <dir>" for each of
+ * `include_dirs` (relative to <work>, NULL-terminated, or NULL). *outcome as for
+ * tito_build_compile: TITO_COMPILE_ERROR with the first messages, naming files as
+ * they are named in <work>. */
+tt_status tito_build_compile_file(tito_build_outcome *outcome, tito_build *b, const char *source,
+                                  const char *object, const char *const *include_dirs);
+
+/* Link `inputs` (paths relative to <work>, NULL-terminated) and the maths library into
+ * <work>/<output>. A link error's message has one sentence per missing function, naming
+ * the module file that must define it (from the kit header that declares it), and per
+ * function defined twice. */
+tt_status tito_build_link_program(tito_build_outcome *outcome, tito_build *b, const char *output,
+                                  const char *const *inputs);
+
 #endif /* TITO_BUILD_H */
