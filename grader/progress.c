@@ -8,6 +8,7 @@
 #include "progress.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ void tito_progress_free(tito_progress *p)
         return;
     free(p->course_id);
     free(p->modules);
+    free(p->milestones);
     json_decref(p->doc);
     free(p);
 }
@@ -157,6 +159,107 @@ static tt_status read_module(tito_module_progress *mp, const char *origin, const
     return TT_OK;
 }
 
+/* The milestones section (progress.h): every entry is read, none is kept as unknown. */
+static tt_status read_milestone_number(double *out, const char *origin, const json_t *obj,
+                                       const char *field, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NAN;
+    if (!v || json_is_null(v))
+        return TT_OK;
+    if (!json_is_number(v))
+        return refuse(origin, field, "%s: expected a number or null", key);
+    *out = json_number_value(v);
+    return TT_OK;
+}
+
+static tt_status read_milestone_record(tito_milestone_record *r, const char *origin,
+                                       const json_t *entry, const char *slug, const char *key)
+{
+    char field[96];
+    snprintf(field, sizeof field, "milestones.%s.%s", slug, key);
+    memset(r, 0, sizeof *r);
+    r->train_seconds = r->reference_train_seconds = r->time_ratio = NAN;
+    json_t *v = json_object_get(entry, key);
+    if (!v || json_is_null(v))
+        return TT_OK;
+    if (!json_is_object(v))
+        return refuse(origin, field, "expected an object {at, commit, reached, metrics, ...}");
+    json_t *reached = json_object_get(v, "reached");
+    if (!json_is_boolean(reached))
+        return refuse(origin, field, "reached: expected true or false");
+    r->reached = json_is_true(reached);
+    tt_status st;
+    if ((st = read_text(r->at, sizeof r->at, origin, v, field, "at")) != TT_OK ||
+        (st = read_text(r->commit, sizeof r->commit, origin, v, field, "commit")) != TT_OK ||
+        (st = read_milestone_number(&r->train_seconds, origin, v, field, "train_seconds")) != TT_OK ||
+        (st = read_milestone_number(&r->reference_train_seconds, origin, v, field,
+                                    "reference_train_seconds")) != TT_OK ||
+        (st = read_milestone_number(&r->time_ratio, origin, v, field, "time_ratio")) != TT_OK)
+        return st;
+    json_t *metrics = json_object_get(v, "metrics");
+    if (metrics && !json_is_object(metrics))
+        return refuse(origin, field, "metrics: expected an object of numbers");
+    const char *name;
+    json_t *value;
+    json_object_foreach(metrics, name, value) {
+        if (r->n_metrics == TITO_MILESTONE_MAX_METRICS || strlen(name) >= sizeof r->metrics[0].name)
+            return refuse(origin, field, "metrics: at most %d, with names of at most %zu characters",
+                          TITO_MILESTONE_MAX_METRICS, sizeof r->metrics[0].name - 1);
+        if (!json_is_number(value) && !json_is_null(value))
+            return refuse(origin, field, "metrics.%s: expected a number or null", name);
+        tito_milestone_metric *m = &r->metrics[r->n_metrics++];
+        snprintf(m->name, sizeof m->name, "%s", name);
+        m->value = json_is_number(value) ? json_number_value(value) : NAN;
+    }
+    r->present = true;
+    return TT_OK;
+}
+
+static tt_status read_milestones(tito_progress *p, const char *origin, const json_t *section)
+{
+    if (!section)
+        return TT_OK;
+    if (!json_is_object(section))
+        return refuse(origin, "milestones", "expected an object keyed by milestone slug");
+    size_t n = json_object_size(section);
+    if (n == 0)
+        return TT_OK;
+    p->milestones = calloc(n, sizeof *p->milestones);
+    if (!p->milestones)
+        return tt_error_set(TT_ERR_NOMEM, "%s: out of memory", origin);
+    const char *slug;
+    json_t *entry;
+    json_object_foreach((json_t *)section, slug, entry) {
+        char field[96];
+        snprintf(field, sizeof field, "milestones.%s", slug);
+        tito_milestone_progress *mp = &p->milestones[p->n_milestones];
+        if (strlen(slug) >= sizeof mp->slug || !*slug)
+            return refuse(origin, field, "expected a milestone slug of 1 to %zu characters",
+                          sizeof mp->slug - 1);
+        if (!json_is_object(entry))
+            return refuse(origin, field, "expected an object");
+        snprintf(mp->slug, sizeof mp->slug, "%s", slug);
+        json_t *number = json_object_get(entry, "number"), *runs = json_object_get(entry, "runs");
+        if (!json_is_integer(number) || json_integer_value(number) < 1 ||
+            json_integer_value(number) > 99)
+            return refuse(origin, field, "number: expected the milestone's number (1 to 99)");
+        mp->number = (int)json_integer_value(number);
+        if (runs && (!json_is_integer(runs) || json_integer_value(runs) < 0 ||
+                     json_integer_value(runs) > 1000000))
+            return refuse(origin, field, "runs: expected a whole number");
+        mp->runs = runs ? (unsigned)json_integer_value(runs) : 0;
+        tt_status st;
+        if ((st = read_text(mp->reached_at, sizeof mp->reached_at, origin, entry, field,
+                            "reached_at")) != TT_OK ||
+            (st = read_milestone_record(&mp->reached, origin, entry, slug, "reached")) != TT_OK ||
+            (st = read_milestone_record(&mp->last, origin, entry, slug, "last")) != TT_OK)
+            return st;
+        p->n_milestones++;
+    }
+    return TT_OK;
+}
+
 tt_status tito_progress_parse(tito_progress **out, const char *text, size_t len, const char *origin)
 {
     *out = NULL;
@@ -194,6 +297,7 @@ tt_status tito_progress_parse(tito_progress **out, const char *text, size_t len,
         if (mod)
             TT_CHECK(read_module(&p->modules[i], origin, mod));
     }
+    TT_CHECK(read_milestones(p, origin, json_object_get(root, "milestones")));
     p->doc = root;
     root = NULL;
     *out = p;
@@ -258,6 +362,73 @@ static json_t *module_json(const tito_module_progress *mp, const json_t *old)
     return mod;
 }
 
+/* A number, or null for NaN (JSON has no NaN). */
+static json_t *number_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *milestone_record_json(const tito_milestone_record *r)
+{
+    json_t *metrics = json_object();
+    json_t *rec = json_pack("{s:s, s:s, s:b}", "at", r->at, "commit", r->commit, "reached",
+                            r->reached);
+    if (!metrics || !rec)
+        goto fail;
+    for (size_t i = 0; i < r->n_metrics; i++)
+        if (json_object_set_new(metrics, r->metrics[i].name, number_or_null(r->metrics[i].value)) != 0)
+            goto fail;
+    if (json_object_set_new(rec, "metrics", metrics) != 0) {
+        metrics = NULL;
+        goto fail;
+    }
+    metrics = NULL;
+    if (json_object_set_new(rec, "train_seconds", number_or_null(r->train_seconds)) != 0 ||
+        json_object_set_new(rec, "reference_train_seconds",
+                            number_or_null(r->reference_train_seconds)) != 0 ||
+        json_object_set_new(rec, "time_ratio", number_or_null(r->time_ratio)) != 0)
+        goto fail;
+    return rec;
+fail:
+    json_decref(metrics);
+    json_decref(rec);
+    return NULL;
+}
+
+/* The milestones section, each entry over the one read (keeping fields this tito does
+ * not know). */
+static json_t *milestones_json(const tito_progress *p)
+{
+    json_t *section = json_object();
+    json_t *old_section = p->doc ? json_object_get(p->doc, "milestones") : NULL;
+    for (size_t i = 0; section && i < p->n_milestones; i++) {
+        const tito_milestone_progress *mp = &p->milestones[i];
+        json_t *old = json_object_get(old_section, mp->slug);
+        json_t *e = old && json_is_object(old) ? json_deep_copy(old) : json_object();
+        int rc = e ? 0 : -1;
+        if (e) {
+            rc |= json_object_set_new(e, "number", json_integer(mp->number));
+            rc |= json_object_set_new(e, "runs", json_integer(mp->runs));
+            rc |= set_text(e, "reached_at", mp->reached_at);
+            const tito_milestone_record *recs[] = {&mp->reached, &mp->last};
+            const char *keys[] = {"reached", "last"};
+            for (size_t k = 0; k < 2; k++) {
+                if (!recs[k]->present) {
+                    json_object_del(e, keys[k]);
+                    continue;
+                }
+                json_t *rec = milestone_record_json(recs[k]);
+                rc |= rec ? json_object_set_new(e, keys[k], rec) : -1;
+            }
+        }
+        if (rc != 0 || json_object_set_new(section, mp->slug, e) != 0) {
+            json_decref(section);
+            return NULL;
+        }
+    }
+    return section;
+}
+
 static json_t *progress_json(const tito_progress *p)
 {
     json_t *root = json_pack("{s:s, s:s}", "schema", TITO_PROGRESS_SCHEMA, "course", p->course_id);
@@ -271,7 +442,8 @@ static json_t *progress_json(const tito_progress *p)
     if (p->doc) {
         json_object_foreach(p->doc, key, value) {
             if (strcmp(key, "schema") != 0 && strcmp(key, "course") != 0 &&
-                strcmp(key, "modules") != 0 && json_object_set(root, key, value) != 0)
+                strcmp(key, "modules") != 0 && strcmp(key, "milestones") != 0 &&
+                json_object_set(root, key, value) != 0)
                 goto fail;
         }
     }
@@ -292,6 +464,12 @@ static json_t *progress_json(const tito_progress *p)
         modules = NULL;
         goto fail;
     }
+    modules = NULL;
+    if (p->n_milestones > 0) {
+        json_t *milestones = milestones_json(p);
+        if (!milestones || json_object_set_new(root, "milestones", milestones) != 0)
+            goto fail;
+    }
     return root;
 fail:
     json_decref(modules);
@@ -303,7 +481,8 @@ tt_status tito_progress_render(char **out, size_t *len, const tito_progress *p)
 {
     *out = NULL;
     json_t *root = progress_json(p);
-    char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
+    /* 15 digits: measured values (milestones) read as written, 0.975 not 0.97499999999999998. */
+    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(root);
     if (!text)
         return tt_error_set(TT_ERR_NOMEM, "out of memory rendering the progress file");
@@ -420,4 +599,51 @@ bool tito_progress_unlocked(const tito_progress *p, const tito_course *course, c
     if (blocker)
         *blocker = prev->module;
     return false;
+}
+
+/* ---------------------------------------------------------------- milestones */
+
+tito_milestone_progress *tito_progress_milestone(tito_progress *p, const char *slug)
+{
+    for (size_t i = 0; p && slug && i < p->n_milestones; i++)
+        if (strcmp(p->milestones[i].slug, slug) == 0)
+            return &p->milestones[i];
+    return NULL;
+}
+
+tt_status tito_progress_record_milestone(tito_progress *p, int number, const char *slug,
+                                         const tito_milestone_record *run, bool *newly_reached)
+{
+    if (newly_reached)
+        *newly_reached = false;
+    if (!slug || !*slug || strlen(slug) >= sizeof p->milestones[0].slug ||
+        run->n_metrics > TITO_MILESTONE_MAX_METRICS)
+        return tt_error_set(TT_ERR_INVALID_ARG,
+                            "tito_progress_record_milestone: a slug of 1 to %zu characters and "
+                            "at most %d metrics expected",
+                            sizeof p->milestones[0].slug - 1, TITO_MILESTONE_MAX_METRICS);
+    tito_milestone_progress *mp = tito_progress_milestone(p, slug);
+    if (!mp) {
+        tito_milestone_progress *grown =
+            realloc(p->milestones, (p->n_milestones + 1) * sizeof *p->milestones);
+        if (!grown)
+            return tt_error_set(TT_ERR_NOMEM, "out of memory recording milestone %s", slug);
+        p->milestones = grown;
+        mp = &p->milestones[p->n_milestones++];
+        memset(mp, 0, sizeof *mp);
+        snprintf(mp->slug, sizeof mp->slug, "%s", slug);
+    }
+    mp->number = number;
+    mp->runs++;
+    mp->last = *run;
+    mp->last.present = true;
+    if (run->reached) {
+        mp->reached = mp->last;
+        if (!mp->reached_at[0]) {
+            snprintf(mp->reached_at, sizeof mp->reached_at, "%s", run->at);
+            if (newly_reached)
+                *newly_reached = true;
+        }
+    }
+    return TT_OK;
 }

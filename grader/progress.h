@@ -58,6 +58,48 @@ typedef struct tito_module_progress {
     unsigned resets;        /* times `tito module reset` restored the starter */
 } tito_module_progress;
 
+/* ------------------------------------------------------------ milestones
+ *
+ * `tito milestone run` (grader/milestone.h) records each run of a milestone under
+ * "milestones", keyed by the milestone's slug:
+ *
+ *     "milestones": {"03_mlp": {"number": 3, "runs": 2, "reached_at": "2026-...Z",
+ *                               "reached": <record>, "last": <record>}}
+ *     <record>: {"at": "...", "commit": "4c2a...", "reached": true,
+ *                "metrics": {"test_accuracy": 0.975, "min_weight_change": 0.33},
+ *                "train_seconds": 0.05, "reference_train_seconds": 0.04, "time_ratio": 0.8}
+ *
+ * "metrics" holds the measured value of each bar's metric (null: not a number); the
+ * times are null when unknown. A milestone stays reached once reached. */
+
+#define TITO_MILESTONE_MAX_METRICS 8
+
+typedef struct tito_milestone_metric {
+    char name[48];
+    double value; /* NaN when the measurement was not a number */
+} tito_milestone_metric;
+
+/* One run of a milestone, as kept in the progress file. */
+typedef struct tito_milestone_record {
+    bool present;         /* false: no such run */
+    bool reached;         /* every bar was met */
+    char at[32];          /* when, UTC */
+    char commit[41];      /* the workspace's HEAD when run (hex), "" when unknown */
+    size_t n_metrics;
+    tito_milestone_metric metrics[TITO_MILESTONE_MAX_METRICS];
+    double train_seconds, reference_train_seconds; /* NaN when unknown */
+    double time_ratio;    /* reference / student training time (higher is faster); NaN */
+} tito_milestone_record;
+
+typedef struct tito_milestone_progress {
+    char slug[32];                 /* "03_mlp" */
+    int number;
+    char reached_at[32];           /* the first run that met every bar; "" when none did */
+    tito_milestone_record reached; /* the latest run that met every bar */
+    tito_milestone_record last;    /* the latest run */
+    unsigned runs;
+} tito_milestone_progress;
+
 struct json_t;
 
 typedef struct tito_progress {
@@ -65,6 +107,8 @@ typedef struct tito_progress {
     tito_module_progress *modules; /* one per module of the table, in table order */
     size_t n_modules;
     struct json_t *doc; /* the file as read (NULL for a new one): keeps unknown fields */
+    tito_milestone_progress *milestones; /* in the order first run (or read) */
+    size_t n_milestones;
 } tito_progress;
 
 /* A fresh progress for course `course_id`: every module not started. */
@@ -112,6 +156,17 @@ void tito_progress_record_grade(tito_progress *p, const tito_course_module *cm, 
  * locked (the course may have changed since). */
 bool tito_progress_unlocked(const tito_progress *p, const tito_course *course, const tito_module *m,
                             const tito_module **blocker);
+
+/* The entry of the milestone `slug` (borrowed from `p`), or NULL when it never ran. */
+tito_milestone_progress *tito_progress_milestone(tito_progress *p, const char *slug);
+
+/* Record a run of milestone `number` (`slug`): it becomes the last run, and when it met
+ * every bar the reached one (the first such run also sets reached_at). *newly_reached
+ * (may be NULL) says whether this run reached the milestone for the first time.
+ * Errors: TT_ERR_INVALID_ARG (a slug of 32 characters or more, or more metrics than
+ * TITO_MILESTONE_MAX_METRICS), TT_ERR_NOMEM. */
+tt_status tito_progress_record_milestone(tito_progress *p, int number, const char *slug,
+                                         const tito_milestone_record *run, bool *newly_reached);
 
 /* Format `t` as "2026-11-26T19:42:10Z" into buf (at least 21 bytes). */
 void tito_time_format(char *buf, size_t size, time_t t);
