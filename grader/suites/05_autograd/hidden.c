@@ -57,11 +57,31 @@ static tt_tensor *class_targets(tito_probe *p, size_t n, uint32_t classes)
     return probe_from_data(p, 1, TT_SHAPE(n), v);
 }
 
+/* Whether every element of t lies inside its storage (a gradient made by the code
+ * under test is checked before the probe reads it). */
+static bool readable(const tt_tensor *t)
+{
+    if (!t || t->ndim < 0 || t->ndim > TT_MAX_DIMS || !t->storage || !t->storage->data)
+        return false;
+    ptrdiff_t lo = (ptrdiff_t)t->offset, hi = (ptrdiff_t)t->offset;
+    for (int d = 0; d < t->ndim; d++) {
+        if (t->shape[d] == 0 || t->shape[d] > 4096 || t->strides[d] > 4096 ||
+            t->strides[d] < -4096)
+            return false;
+        ptrdiff_t reach = t->strides[d] * (ptrdiff_t)(t->shape[d] - 1);
+        if (reach < 0)
+            lo += reach;
+        else
+            hi += reach;
+    }
+    return lo >= 0 && hi < (ptrdiff_t)t->storage->size;
+}
+
 /* Sum of a[i] * b[i] over a tensor's elements (row-major), in double. NAN when the
  * tensor cannot be read or has another number of elements. */
 static double dot_with(const tt_tensor *t, const float *v, size_t n)
 {
-    if (!t || tt_tensor_numel(t) != n)
+    if (!readable(t) || tt_tensor_numel(t) != n)
         return NAN;
     float buf[512];
     if (n > 512 || tt_tensor_to_array(t, buf, 512) != TT_OK)
@@ -322,7 +342,8 @@ static void case_broadcast_4d(tito_probe *p)
     probe_note(p, "y = a * b;  a: [2,1,3,1]  b: [4,1,5] -> [2,4,3,5]; each gradient summed "
                   "over the dimensions its input was broadcast along");
     grad_spec s = {.n_in = 2, .names = {"a", "b"},
-                   .in = {probe_randn(p, 4, TT_SHAPE(2, 1, 3, 1)), probe_randn(p, 3, TT_SHAPE(4, 1, 5))},
+                   .in = {probe_randn(p, 4, TT_SHAPE(2, 1, 3, 1)),
+                          probe_randn(p, 3, TT_SHAPE(4, 1, 5))},
                    .wants = {true, true}, .forward = f_mul, .k = 20};
     run_grad(p, &s);
 }

@@ -99,16 +99,34 @@ static void record_params(tito_probe *p, const params_set *s, int step)
     }
 }
 
+/* Parameter i's state buffers (NULL also when an optimizer has no state array at all,
+ * so a wrong optimizer fails a check instead of crashing it). */
+static const tt_tensor *state1_of(const tt_optimizer *opt, size_t i)
+{
+    return opt && opt->state1 && i < opt->n_params ? opt->state1[i] : NULL;
+}
+
+static const tt_tensor *state2_of(const tt_optimizer *opt, size_t i)
+{
+    return opt && opt->state2 && i < opt->n_params ? opt->state2[i] : NULL;
+}
+
+/* The optimizer's i-th parameter, NULL when it has none. */
+static const tt_tensor *param_of(const tt_optimizer *opt, size_t i)
+{
+    return opt && opt->params && i < opt->n_params ? opt->params[i] : NULL;
+}
+
 static void record_state(tito_probe *p, const tt_optimizer *opt, int step)
 {
     char label[48];
     tol_ulps(p);
     for (size_t i = 0; opt && i < opt->n_params; i++) {
         snprintf(label, sizeof label, "step%d.state1[%zu]", step, i);
-        probe_tensor(p, label, opt->state1[i]);
+        probe_tensor(p, label, state1_of(opt, i));
         if (opt->kind != TT_OPTIM_SGD) {
             snprintf(label, sizeof label, "step%d.state2[%zu]", step, i);
-            probe_tensor(p, label, opt->state2[i]);
+            probe_tensor(p, label, state2_of(opt, i));
         }
     }
 }
@@ -364,7 +382,7 @@ static void case_lazy_state(tito_probe *p)
     long before = 0;
     for (int k = 0; k < 3; k++)
         for (size_t i = 0; i < 2; i++)
-            before += (all[k]->state1[i] != NULL) + (all[k]->state2[i] != NULL);
+            before += (state1_of(all[k], i) != NULL) + (state2_of(all[k], i) != NULL);
     probe_int(p, "state_buffers_before_any_step", before);
     set_grad(p, s.t[0], 1.0f);
     drop_grad(s.t[1]);
@@ -374,17 +392,17 @@ static void case_lazy_state(tito_probe *p)
         probe_status(p, label, tt_optimizer_step(all[k]));
         for (size_t i = 0; i < 2; i++) {
             snprintf(label, sizeof label, "%s.state1[%zu]_is_set", names[k], i);
-            probe_int(p, label, all[k]->state1[i] != NULL);
+            probe_int(p, label, state1_of(all[k], i) != NULL);
             snprintf(label, sizeof label, "%s.state2[%zu]_is_set", names[k], i);
-            probe_int(p, label, all[k]->state2[i] != NULL);
+            probe_int(p, label, state2_of(all[k], i) != NULL);
         }
     }
     probe_note(p, "the state buffers have the parameter's shape (momentum v after one step is "
                   "g; Adam's m is (1 - b1) g and v is (1 - b2) g^2)");
     tol_ulps(p);
-    probe_tensor(p, "momentum.state1[0]", mom->state1[0]);
-    probe_tensor(p, "adam.state1[0]", adam->state1[0]);
-    probe_tensor(p, "adam.state2[0]", adam->state2[0]);
+    probe_tensor(p, "momentum.state1[0]", state1_of(mom, 0));
+    probe_tensor(p, "adam.state1[0]", state1_of(adam, 0));
+    probe_tensor(p, "adam.state2[0]", state2_of(adam, 0));
 cleanup:
     tt_optimizer_free(adam);
     tt_optimizer_free(mom);
@@ -417,7 +435,7 @@ static void case_not_recorded(tito_probe *p)
         snprintf(label, sizeof label, "param%d.requires_grad", i);
         probe_int(p, label, s.t[i]->requires_grad);
         snprintf(label, sizeof label, "opt.params[%d]_is_the_parameter", i);
-        probe_int(p, label, opt->params[i] == s.t[i]);
+        probe_int(p, label, param_of(opt, (size_t)i) == s.t[i]);
     }
     probe_int(p, "grad_is_the_same_tensor", s.t[0]->grad == g0);
     probe_scalar(p, "grad[0]_unchanged", s.t[0]->grad ? s.t[0]->grad->storage->data[0] : 0.0f);
@@ -506,7 +524,7 @@ static void case_new_defaults(tito_probe *p)
     probe_int(p, "kind", opt->kind);
     probe_int(p, "n_params", (long)opt->n_params);
     probe_int(p, "step_count", opt->step_count);
-    probe_int(p, "params_in_order", opt->params[0] == s.t[0] && opt->params[1] == s.t[1]);
+    probe_int(p, "params_in_order", param_of(opt, 0) == s.t[0] && param_of(opt, 1) == s.t[1]);
     probe_scalar(p, "lr", opt->options.lr);
     probe_scalar(p, "momentum", opt->options.momentum);
     probe_scalar(p, "weight_decay", opt->options.weight_decay);
@@ -635,7 +653,7 @@ static void case_retains(tito_probe *p)
     probe_int(p, "opt.n_params", (long)opt->n_params);
     probe_status(p, "step", tt_optimizer_step(opt));
     tol_ulps(p);
-    probe_tensor(p, "b_through_the_optimizer", opt->params[1]);
+    probe_tensor(p, "b_through_the_optimizer", param_of(opt, 1));
     tt_optimizer_free(opt);
     probe_tol_exact(p);
     probe_int(p, "W.refcount_after_free", w->refcount);
@@ -665,8 +683,8 @@ static void case_shape_error(tito_probe *p)
     probe_status(p, "step", tt_optimizer_step(opt));
     probe_tensor(p, "W_after", s.t[0]);
     probe_tensor(p, "W_before", w_before);
-    probe_int(p, "state1[0]_is_null", opt->state1[0] == NULL);
-    probe_int(p, "state2[0]_is_null", opt->state2[0] == NULL);
+    probe_int(p, "state1[0]_is_null", state1_of(opt, 0) == NULL);
+    probe_int(p, "state2[0]_is_null", state2_of(opt, 0) == NULL);
     probe_int(p, "step_count", opt->step_count);
     probe_status(p, "step_null", tt_optimizer_step(NULL));
     tt_tensor_free(w_before);

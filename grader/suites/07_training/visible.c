@@ -914,7 +914,8 @@ static void case_train_step_errors(tito_probe *p)
     probe_status(p, "null_opt", tt_train_step(&loss, model, NULL, TT_LOSS_MSE, x, y, 0.0f));
     probe_status(p, "null_x", tt_train_step(&loss, model, opt, TT_LOSS_MSE, NULL, y, 0.0f));
     probe_status(p, "null_target", tt_train_step(&loss, model, opt, TT_LOSS_MSE, x, NULL, 0.0f));
-    probe_status(p, "max_norm_negative", tt_train_step(&loss, model, opt, TT_LOSS_MSE, x, y, -1.0f));
+    probe_status(p, "max_norm_negative",
+                 tt_train_step(&loss, model, opt, TT_LOSS_MSE, x, y, -1.0f));
     probe_status(p, "max_norm_nan", tt_train_step(&loss, model, opt, TT_LOSS_MSE, x, y, NAN));
     probe_status(p, "x_wrong_features", tt_train_step(&loss, model, opt, TT_LOSS_MSE, x_bad, y,
                                                       0.0f));
