@@ -27,9 +27,11 @@
 #include "fsutil.h"
 #include "sandbox.h"
 
+/* Every student compile: these, then the reference's optimisation flags (b->cflags). */
 #define COMPILE_FLAGS                                                                        \
-    "-std=c17", "-O2", "-g", "-fno-omit-frame-pointer", "-Wall", "-Wextra",                 \
+    "-std=c17", "-g", "-fno-omit-frame-pointer", "-Wall", "-Wextra",                         \
         "-Wno-unused-parameter", "-Wno-unused-function", "-Wno-unused-variable"
+#define MAX_CFLAGS 8
 
 /* How much of a tool's output is kept, and how much of it a student is shown. */
 #define TOOL_OUTPUT_CAP ((size_t)256 << 10)
@@ -163,6 +165,71 @@ static char *cache_root(void)
     if (home && home[0] == '/')
         return format("%s/.cache/tito", home);
     return NULL;
+}
+
+/* Whether `flag` only chooses code generation (-O2, -march=native, -fno-tree-vectorize):
+ * nothing else from the manifest reaches a compiler command line. */
+static bool is_codegen_flag(const char *flag)
+{
+    size_t n = strlen(flag);
+    if (n < 2 || n > 64 || flag[0] != '-' || !strchr("Omf", flag[1]))
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        char c = flag[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '=' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+/* b->cflags from the kit's manifest ("cflags -O3 -march=native"). A kit made before the
+ * manifest recorded them gets -O2, what tito compiled with then. */
+static tt_status load_cflags(tito_build *b)
+{
+    char path[4096], *manifest = NULL;
+    tt_status st = tito_kit_path(path, sizeof path, b->kit, "manifest.txt");
+    if (st == TT_OK)
+        st = tito_file_read(&manifest, NULL, path);
+    if (st != TT_OK)
+        return st;
+    b->cflags = calloc(MAX_CFLAGS + 1, sizeof *b->cflags);
+    if (!b->cflags) {
+        free(manifest);
+        return nomem();
+    }
+    size_t n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(manifest, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "cflags ", 7) != 0)
+            continue;
+        char *save_flag = NULL;
+        for (char *flag = strtok_r(line + 7, " \t", &save_flag); flag;
+             flag = strtok_r(NULL, " \t", &save_flag)) {
+            if (!is_codegen_flag(flag)) {
+                st = tt_error_set(TT_ERR_IO, "the grading kit at %s is damaged: its manifest's "
+                                             "cflags has \"%.80s\", which is not an "
+                                             "optimisation flag; rebuild or reinstall tito",
+                                  b->kit->root, flag);
+                break;
+            }
+            if (n == MAX_CFLAGS) {
+                st = tt_error_set(TT_ERR_IO, "the grading kit at %s is damaged: its manifest "
+                                             "lists more than %d cflags",
+                                  b->kit->root, MAX_CFLAGS);
+                break;
+            }
+            if (!(b->cflags[n++] = xstrdup(flag))) {
+                st = nomem();
+                break;
+            }
+        }
+        break;
+    }
+    free(manifest);
+    if (st == TT_OK && n == 0 && !(b->cflags[0] = xstrdup("-O2")))
+        st = nomem();
+    return st;
 }
 
 /* ------------------------------------------------------------ running tools */
@@ -407,6 +474,7 @@ tt_status tito_build_new(tito_build **out, const tito_kit *kit, const tito_modul
 
     TT_CHECK(tito_kit_reference_hash(b->reference_hash, kit));
     TT_CHECK(tito_kit_suite_hash(b->suite_hash, kit, m));
+    TT_CHECK(load_cflags(b));
 
     /* The cache of reference probes, keyed by everything they are made of. */
     char *root = options->no_cache ? NULL : cache_root();
@@ -492,10 +560,14 @@ tt_status tito_build_compile_file(tito_build_outcome *outcome, tito_build *b, co
 {
     memset(outcome, 0, sizeof *outcome);
     enum { MAX_INCLUDES = 8 };
-    const char *argv[48] = {"cc", COMPILE_FLAGS, "-I", "include"};
+    const char *argv[48 + MAX_CFLAGS] = {"cc", COMPILE_FLAGS};
     size_t n = 0;
     while (argv[n])
         n++;
+    for (size_t i = 0; b->cflags && b->cflags[i]; i++)
+        argv[n++] = b->cflags[i];
+    argv[n++] = "-I";
+    argv[n++] = "include";
     for (size_t i = 0; include_dirs && include_dirs[i]; i++) {
         if (i == MAX_INCLUDES)
             return tt_error_set(TT_ERR_INVALID_ARG,
@@ -770,6 +842,7 @@ void tito_build_free(tito_build *b)
     free(b->source_name);
     free(b->cache_dir);
     free(b->compiler);
+    free_strings(b->cflags);
     free_strings(b->hidden);
     free_strings(b->hidden_from_student);
     free(b);
@@ -856,6 +929,7 @@ tt_status tito_build_new_program(tito_build **out, const tito_kit *kit,
         }
     }
     TT_CHECK(tito_kit_reference_hash(b->reference_hash, kit));
+    TT_CHECK(load_cflags(b));
 
     /* The whole tito cache is hidden; programs are cached under <cache>/milestones. */
     root = options->no_cache ? NULL : cache_root();

@@ -58,6 +58,11 @@ typedef struct tito_build {
     char **hidden;
     char **hidden_from_student;
     unsigned isolation;       /* sandbox mechanisms in force in the last run */
+    /* The optimisation flags the kit's reference objects were compiled with (the
+     * manifest's "cflags" line, e.g. "-O3" "-march=native"), which a student's files
+     * are compiled with too, so that speed ratios compare code and not compiler
+     * settings. NULL-terminated; {"-O2"} for a kit that does not say. */
+    char **cflags;
 } tito_build;
 
 typedef struct tito_build_outcome {
