@@ -483,7 +483,23 @@ static tt_status run_student(part *pt, const run_ctx *ctx)
 
 /* ------------------------------------------------------------ one part */
 
+static void progress(const tito_grade_options *o, const char *step, bool done)
+{
+    if (o->progress)
+        o->progress(o->progress_ctx, step, done);
+}
+
+static tt_status part_run_steps(part *pt, run_ctx *ctx);
+
 static tt_status part_run(part *pt, run_ctx *ctx)
+{
+    progress(ctx->o, part_names[pt->which], false);
+    tt_status st = part_run_steps(pt, ctx);
+    progress(ctx->o, part_names[pt->which], true);
+    return st;
+}
+
+static tt_status part_run_steps(part *pt, run_ctx *ctx)
 {
     tito_build *b = ctx->b;
     const char *name = part_names[pt->which];
@@ -604,6 +620,7 @@ tt_status tito_grade_run(tito_grade **out, const tito_kit *kit, const tito_modul
     g->slug = strdup(m->slug);
     tt_status st = g->slug ? TT_OK : nomem();
 
+    progress(o, "build", false);
     tito_build_options bo = TITO_BUILD_OPTIONS_INIT;
     bo.temp_parent = o->temp_parent;
     bo.hidden_paths = o->hidden_paths;
@@ -614,6 +631,7 @@ tt_status tito_grade_run(tito_grade **out, const tito_kit *kit, const tito_modul
         goto cleanup;
     ctx.seed = o->seed_set ? o->seed : tito_grade_default_seed(ctx.b->source_hash, ctx.b->suite_hash);
     TT_CHECK(tito_build_compile(&ctx.compile, ctx.b));
+    progress(o, "build", true);
     double t_compiled = now_seconds();
 
     /* Build, run and judge each part (two threads when asked). */

@@ -67,6 +67,12 @@ typedef struct tito_grade_options {
     const char *tito_version; /* recorded in the provenance; NULL: unknown */
     tito_grade_phase_fn phase; /* called after judging, before the probes go; or NULL */
     void *phase_ctx;
+    /* Told when a step starts (done false) and ends (done true), for progress displays
+     * and phase timings: "build" (the working directory and the compile), then
+     * "visible" and "hidden" (each part: links, reference and student runs, judging).
+     * The parts may run in two threads at once, so it must be thread-safe. Or NULL. */
+    void (*progress)(void *ctx, const char *step, bool done);
+    void *progress_ctx;
 } tito_grade_options;
 
 #define TITO_GRADE_OPTIONS_INIT { .full = false }
