@@ -942,6 +942,15 @@ tt_status tito_receipt_parse(tito_receipt **out, const char *text, size_t len, c
         st = bad_field(&r, "schema", "expected \"%s\", got \"%s\"", TITO_RECEIPT_SCHEMA, schema);
         goto cleanup;
     }
+    /* Milestone receipts share the schema with "kind": "milestone" (grader/milestone.h
+     * reads them); a module's receipt has no kind (or "module"). */
+    json_t *kind = json_object_get(root, "kind");
+    if (kind && !(json_is_string(kind) && strcmp(json_string_value(kind), "module") == 0)) {
+        st = bad_field(&r, "kind", "\"%s\": not a module's receipt (a milestone receipt is read "
+                                   "with tito_milestone_receipt_parse)",
+                       json_is_string(kind) ? json_string_value(kind) : "?");
+        goto cleanup;
+    }
     TT_CHECK(get_string(&r, root, "module", false, &g->slug));
     const tito_module *m = tito_module_find(g->slug);
     if (!m || strcmp(m->slug, g->slug) != 0) {

@@ -1,0 +1,1714 @@
+/*
+ * grader/milestone.c: build, run and judge a milestone (milestone.h).
+ *
+ * The working directory (grader/build.h, tito_build_new_program) holds, besides the
+ * kit's headers, core and reference objects:
+ *
+ *     <work>/milestones/...        the trusted program sources and the table, from the kit
+ *     <work>/data/...              the milestone data (the programs read TT_DATA_DIR)
+ *     <work>/<name>.c, <name>.o    the student's module files, under their own names
+ *     <work>/ms-*.o                the program's objects (trusted; compiled here once)
+ *     <work>/<program>             the program linked with the student's objects
+ *     <work>/reference/<program>   linked with the reference objects (or from the cache)
+ *     <work>/run-reference/, <work>/run-student/   each run's working directory, where
+ *                                  the program writes result.json for tito to read
+ *
+ * The student's program never sees <work>/kit, <work>/reference, the reference's run,
+ * the kit, the cache nor the caller's hidden paths; it may write only in its run
+ * directory. Its result file is read like a probe's transcript: a regular file (no
+ * link), capped, every field checked; anything off is "no result", never a guess.
+ *
+ * The reference runs first, in the same tito run: its wall time sets the student's
+ * time limit, and the time ratio is its training time over the student's (higher is
+ * faster), both measured on this machine minutes apart.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "milestone.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "fsutil.h"
+#include "milestones.h"
+#include "receipt.h"
+#include "workspace.h"
+
+#define RESULT_FILE "result.json"
+#define RESULT_CAP ((size_t)4 << 20)
+#define REFERENCE_WALL 300.0
+#define TAIL_LINES 12
+#define TAIL_CHARS 1600
+#define MAX_MILESTONES 32
+#define MAX_TRIALS 9
+
+/* ------------------------------------------------------------ small helpers */
+
+static char *xstrdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static tt_status nomem(void)
+{
+    return tt_error_set(TT_ERR_NOMEM, "out of memory while checking a milestone");
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static const tito_module *module_numbered(int number)
+{
+    for (size_t i = 0; i < tito_module_count; i++)
+        if (tito_modules[i].number == number)
+            return &tito_modules[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------ the table */
+
+static tito_milestone table[MAX_MILESTONES];
+static size_t table_size;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+/* milestones.def has one row per bar; rows of one milestone are adjacent. */
+static void build_table(void)
+{
+    for (size_t i = 0; i < TT_MILESTONE_BAR_COUNT; i++) {
+        const tt_milestone_bar *row = &tt_milestone_bars[i];
+        tito_milestone *m = table_size > 0 && table[table_size - 1].number == row->number
+                                ? &table[table_size - 1]
+                                : NULL;
+        if (!m) {
+            if (table_size == MAX_MILESTONES)
+                return;
+            m = &table[table_size++];
+            *m = (tito_milestone){.number = row->number,
+                                  .slug = row->slug,
+                                  .year = row->year,
+                                  .title = row->title,
+                                  .first_module = row->first_module,
+                                  .last_module = row->last_module,
+                                  .program = row->program};
+        }
+        if (m->n_bars < TITO_MILESTONE_MAX_BARS)
+            m->bars[m->n_bars++] = (tito_milestone_bar){row->metric, row->comparison, row->bar};
+    }
+}
+
+size_t tito_milestone_count(void)
+{
+    pthread_once(&table_once, build_table);
+    return table_size;
+}
+
+const tito_milestone *tito_milestone_at(size_t i)
+{
+    return i < tito_milestone_count() ? &table[i] : NULL;
+}
+
+const tito_milestone *tito_milestone_find(int number)
+{
+    for (size_t i = 0; i < tito_milestone_count(); i++)
+        if (table[i].number == number)
+            return &table[i];
+    return NULL;
+}
+
+bool tito_milestone_bar_met(const tito_milestone_bar *b, double value)
+{
+    tt_milestone_bar row = {.metric = b->metric, .comparison = b->comparison, .bar = b->bar};
+    return tt_milestone_bar_met(&row, value);
+}
+
+bool tito_milestone_metric_is_accuracy(const char *metric)
+{
+    return strstr(metric, "accuracy") != NULL;
+}
+
+const char *tito_milestone_outcome_name(tito_milestone_outcome outcome)
+{
+    switch (outcome) {
+    case TITO_MILESTONE_REACHED: return "reached";
+    case TITO_MILESTONE_MISSED: return "missed";
+    case TITO_MILESTONE_NOT_BUILT: return "build-failed";
+    case TITO_MILESTONE_NO_RESULT: return "no-result";
+    }
+    return "?";
+}
+
+size_t tito_milestone_missing_modules(const tito_module **missing, size_t max,
+                                      const tito_milestone *m, const char *workspace_root)
+{
+    size_t n = 0;
+    for (int k = m->first_module; k <= m->last_module; k++) {
+        const tito_module *mod = module_numbered(k);
+        if (!mod)
+            continue;
+        tito_module_files f;
+        tito_module_files_of(&f, mod);
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", workspace_root, f.source);
+        struct stat sb;
+        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+            continue;
+        if (n < max)
+            missing[n] = mod;
+        n++;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------ result files */
+
+/* A run's problem, set once (the first reason is the one reported). */
+static tt_status set_problem(tito_milestone_report *rep, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static tt_status set_problem(tito_milestone_report *rep, const char *fmt, ...)
+{
+    if (rep->problem)
+        return TT_OK;
+    va_list ap;
+    va_start(ap, fmt);
+    char buf[1024];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    rep->problem = tito_utf8_dup(buf);
+    return rep->problem ? TT_OK : nomem();
+}
+
+/* A number or null (NaN); false for anything else. */
+static bool number_or_null(const json_t *v, double *out)
+{
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return true;
+    }
+    if (json_is_null(v)) {
+        *out = NAN;
+        return true;
+    }
+    return false;
+}
+
+static void release_models(tito_milestone_report *rep)
+{
+    for (size_t i = 0; i < rep->n_models; i++) {
+        free(rep->models[i].key);
+        free(rep->models[i].label);
+        free(rep->models[i].model);
+        free(rep->models[i].history);
+    }
+    free(rep->models);
+    rep->models = NULL;
+    rep->n_models = 0;
+}
+
+/* "runs": every model's label, description and history, checked. Returns false (with
+ * rep->problem set) when malformed. */
+static tt_status read_models(tito_milestone_report *rep, const json_t *runs, bool *ok)
+{
+    *ok = false;
+    if (!json_is_array(runs) || json_array_size(runs) == 0 || json_array_size(runs) > 16)
+        return set_problem(rep, RESULT_FILE ": runs: expected an array of 1 to 16 models");
+    size_t n = json_array_size(runs);
+    rep->models = calloc(n, sizeof *rep->models);
+    if (!rep->models)
+        return nomem();
+    for (size_t i = 0; i < n; i++) {
+        const json_t *run = json_array_get(runs, i);
+        tito_milestone_model *mod = &rep->models[rep->n_models++];
+        const json_t *label = json_object_get(run, "label"), *model = json_object_get(run, "model");
+        const json_t *key = json_object_get(run, "key");
+        const json_t *history = json_object_get(run, "history");
+        if (!json_is_object(run) || !json_is_string(label) || !json_is_string(model) ||
+            !json_is_array(history) || json_array_size(history) > (size_t)rep->epochs ||
+            (key && !json_is_string(key)))
+            return set_problem(rep,
+                               RESULT_FILE ": runs[%zu]: expected an object with a label, a "
+                                           "model and a history of at most %ld epochs",
+                               i, rep->epochs);
+        mod->key = tito_utf8_dup(key ? json_string_value(key) : "");
+        mod->label = tito_utf8_dup(json_string_value(label));
+        mod->model = tito_utf8_dup(json_string_value(model));
+        size_t nh = json_array_size(history);
+        mod->history = nh ? calloc(nh, sizeof *mod->history) : NULL;
+        if (!mod->key || !mod->label || !mod->model || (nh && !mod->history))
+            return nomem();
+        for (size_t e = 0; e < nh; e++) {
+            const json_t *rec = json_array_get(history, e);
+            tito_milestone_epoch *ep = &mod->history[e];
+            const json_t *epoch = json_object_get(rec, "epoch");
+            if (!json_is_object(rec) || !json_is_integer(epoch) ||
+                json_integer_value(epoch) != (json_int_t)e + 1 ||
+                !number_or_null(json_object_get(rec, "loss"), &ep->loss) ||
+                !number_or_null(json_object_get(rec, "train_accuracy"), &ep->train_accuracy) ||
+                !number_or_null(json_object_get(rec, "test_accuracy"), &ep->test_accuracy))
+                return set_problem(rep,
+                                   RESULT_FILE ": runs[%zu].history[%zu]: expected epoch %zu "
+                                               "with loss, train_accuracy and test_accuracy",
+                                   i, e, e + 1);
+            ep->epoch = (long)(e + 1);
+        }
+        mod->n_history = nh;
+    }
+    *ok = true;
+    return TT_OK;
+}
+
+/* The metric `key` of a reported run: its value, NaN for null; false when missing. */
+static bool metric_of(const tito_milestone_report *rep, const char *key, double *value)
+{
+    *value = NAN;
+    if (!rep->metrics)
+        return false;
+    return number_or_null(json_object_get(rep->metrics, key), value);
+}
+
+/* Read <run dir>/result.json into rep, strictly. A file that is not there, not a
+ * regular file, too big or not what milestones.def promises is a problem of the run,
+ * not an error of tito's. */
+static tt_status read_result(tito_milestone_report *rep, const char *run_dir,
+                             const tito_milestone *m)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/" RESULT_FILE, run_dir);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return set_problem(rep, "it wrote no result file");
+        return set_problem(rep, "its result file cannot be read (%s)", strerror(errno));
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > RESULT_CAP) {
+        close(fd);
+        return set_problem(rep, "its result file is not a regular file of at most %zu MiB",
+                           RESULT_CAP >> 20);
+    }
+    size_t len = (size_t)sb.st_size;
+    char *text = malloc(len + 1);
+    if (!text) {
+        close(fd);
+        return nomem();
+    }
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = read(fd, text + got, len - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    text[got] = '\0';
+
+    json_error_t jerr;
+    json_t *root = json_loadb(text, got, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
+    if (!root)
+        return set_problem(rep, RESULT_FILE ": not valid JSON (line %d: %s)", jerr.line, jerr.text);
+    rep->result = root;
+
+    tt_status st = TT_OK;
+    const json_t *schema = json_object_get(root, "schema");
+    const json_t *number = json_object_get(root, "milestone");
+    const json_t *slug = json_object_get(root, "slug"), *program = json_object_get(root, "program");
+    const json_t *seed = json_object_get(root, "seed"), *epochs = json_object_get(root, "epochs");
+    const json_t *metrics = json_object_get(root, "metrics");
+    static const char *const claims[] = {"bar", "bars", "reached", "passed"};
+    if (!json_is_object(root))
+        return set_problem(rep, RESULT_FILE ": expected a JSON object");
+    if (!json_is_string(schema) || strcmp(json_string_value(schema), TT_MILESTONE_SCHEMA) != 0)
+        return set_problem(rep, RESULT_FILE ": schema: expected \"%s\"", TT_MILESTONE_SCHEMA);
+    if (!json_is_integer(number) || json_integer_value(number) != m->number)
+        return set_problem(rep, RESULT_FILE ": milestone: expected %d", m->number);
+    if (!json_is_string(slug) || strcmp(json_string_value(slug), m->slug) != 0)
+        return set_problem(rep, RESULT_FILE ": slug: expected \"%s\"", m->slug);
+    if (!json_is_string(program) || strcmp(json_string_value(program), m->program) != 0)
+        return set_problem(rep, RESULT_FILE ": program: expected \"%s\"", m->program);
+    if (!json_is_integer(seed) || json_integer_value(seed) < 0 || !json_is_integer(epochs) ||
+        json_integer_value(epochs) < 1 || json_integer_value(epochs) > 1000)
+        return set_problem(rep, RESULT_FILE ": seed and epochs: expected whole numbers (epochs 1 "
+                                            "to 1000)");
+    rep->seed = (uint64_t)json_integer_value(seed);
+    rep->epochs = (long)json_integer_value(epochs);
+    for (size_t i = 0; i < sizeof claims / sizeof claims[0]; i++)
+        if (json_object_get(root, claims[i]))
+            return set_problem(rep,
+                               RESULT_FILE ": has a key \"%s\": a result states measurements, "
+                                           "never whether a bar was met",
+                               claims[i]);
+    if (!json_is_object(metrics))
+        return set_problem(rep, RESULT_FILE ": metrics: expected an object");
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)metrics, key, value) {
+        double v;
+        if (!number_or_null(value, &v))
+            return set_problem(rep, RESULT_FILE ": metrics.%s: expected a number or null", key);
+    }
+    rep->metrics = metrics;
+    for (size_t i = 0; i < m->n_bars; i++) {
+        double v;
+        if (strcmp(m->bars[i].metric, "time_ratio") != 0 &&
+            !metric_of(rep, m->bars[i].metric, &v))
+            return set_problem(rep, RESULT_FILE ": metrics.%s: missing (a bar's metric)",
+                               m->bars[i].metric);
+    }
+    static const char *const required[] = {"train_seconds", "live_allocations_at_end"};
+    for (size_t i = 0; i < 2; i++) {
+        double v;
+        if (!metric_of(rep, required[i], &v))
+            return set_problem(rep, RESULT_FILE ": metrics.%s: missing", required[i]);
+    }
+    metric_of(rep, "train_seconds", &rep->train_seconds);
+    metric_of(rep, "live_allocations_at_end", &rep->live_allocations);
+    if (!metric_of(rep, "samples_per_second", &rep->samples_per_second))
+        rep->samples_per_second = NAN;
+    bool ok = false;
+    st = read_models(rep, json_object_get(root, "runs"), &ok);
+    if (st != TT_OK || !ok)
+        return st;
+    rep->reported = true;
+    return TT_OK;
+}
+
+/* ------------------------------------------------------------ runs */
+
+static const char *signal_words(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV: a read or write through a bad pointer (NULL, freed, out of bounds)";
+    case SIGBUS: return "SIGBUS: a misaligned or impossible memory access";
+    case SIGFPE: return "SIGFPE: an integer division by zero";
+    case SIGILL: return "SIGILL: an illegal instruction (often a corrupted stack)";
+    case SIGABRT: return "SIGABRT: abort(), a failed assert or a corrupted heap (double free?)";
+    default: return NULL;
+    }
+}
+
+/* The last lines of a stream, valid UTF-8, or NULL when it is empty. */
+static char *tail_of(const tito_sandbox_stream *s)
+{
+    if (s->size == 0)
+        return NULL;
+    const char *end = s->data + s->size;
+    while (end > s->data && (end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    const char *start = end;
+    int lines = 0;
+    while (start > s->data && (size_t)(end - start) < TAIL_CHARS) {
+        if (start[-1] == '\n' && ++lines == TAIL_LINES)
+            break;
+        start--;
+    }
+    size_t n = (size_t)(end - start);
+    char *raw = malloc(n + 1);
+    if (!raw)
+        return NULL;
+    memcpy(raw, start, n);
+    raw[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (raw[i] == '\0')
+            raw[i] = ' ';
+    char *clean = tito_utf8_dup(raw);
+    free(raw);
+    return clean;
+}
+
+/* Why a run that was started did not report, from how it ended. */
+static tt_status explain_ending(tito_milestone_report *rep, const tito_sandbox_result *r,
+                                double wall, unsigned cpu, unsigned mem_mb)
+{
+    switch (r->end) {
+    case TITO_SANDBOX_EXITED:
+        if (r->exit_code == 6)
+            return set_problem(rep, "it stopped on a framework error (exit status 6: a function "
+                                    "not written yet, or one that failed; its message is below)");
+        if (r->exit_code == 5)
+            return set_problem(rep, "it ran out of memory (exit status 5)");
+        return set_problem(rep, "it exited with status %d without writing its result", r->exit_code);
+    case TITO_SANDBOX_SIGNALED: {
+        const char *words = signal_words(r->signal);
+        if (words)
+            return set_problem(rep, "it crashed (%s)", words);
+        return set_problem(rep, "it was killed by signal %d", r->signal);
+    }
+    case TITO_SANDBOX_TIMEOUT:
+        return set_problem(rep, "it did not finish within %.0f s: an endless loop, or something "
+                                "far slower than it should be",
+                           wall);
+    case TITO_SANDBOX_CPU_LIMIT:
+        return set_problem(rep, "it used more than %u s of CPU time", cpu);
+    case TITO_SANDBOX_MEMORY_LIMIT:
+        return set_problem(rep, "it ran out of memory (limit %u MiB): a leak in a loop, or an "
+                                "allocation far too large",
+                           mem_mb);
+    case TITO_SANDBOX_OUTPUT_LIMIT:
+        return set_problem(rep, "it printed more than the output limit (do your modules print in a "
+                                "loop?)");
+    case TITO_SANDBOX_FILE_SIZE_LIMIT:
+        return set_problem(rep, "it wrote a file past the size limit");
+    case TITO_SANDBOX_SPAWN_FAILED:
+        return set_problem(rep, "it could not be started: %s", r->message);
+    }
+    return set_problem(rep, "it ended abnormally: %s", r->message);
+}
+
+static tt_status make_run_dir(char *path, size_t size, const tito_build *b, const char *name)
+{
+    snprintf(path, size, "%s/%s", b->workdir, name);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return tt_error_set(TT_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+    *slash = '/';
+    if (mkdir(path, 0755) != 0)
+        return tt_error_set(TT_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+    if (geteuid() == 0 && chown(path, TITO_SANDBOX_UID, TITO_SANDBOX_GID) != 0)
+        return tt_error_set(TT_ERR_IO, "cannot give %s to the sandbox user: %s", path,
+                            strerror(errno));
+    return TT_OK;
+}
+
+typedef struct run_spec {
+    const char *program;  /* absolute path */
+    const char *run_dir;  /* absolute path, writable by the sandbox user */
+    const char *const *hidden;
+    double wall;
+    unsigned cpu, mem_mb;
+} run_spec;
+
+/* Run a milestone program in the sandbox and read what it reported into rep. The
+ * sandbox's isolation in force goes to *isolation (may be NULL). */
+static tt_status run_program(tito_milestone_report *rep, const run_spec *s, const char *data_dir,
+                             const tito_milestone *m, unsigned *isolation)
+{
+    char env_data[4200];
+    snprintf(env_data, sizeof env_data, "TT_DATA_DIR=%s", data_dir);
+    const char *env[] = {env_data, "NO_COLOR=1", NULL};
+    const char *argv[] = {s->program, "--json", RESULT_FILE, NULL};
+    tito_sandbox_options o = TITO_SANDBOX_OPTIONS_INIT;
+    o.argv = argv;
+    o.workdir = s->run_dir;
+    o.env = env;
+    o.hidden_paths = s->hidden;
+    o.limits.wall_seconds = s->wall;
+    o.limits.cpu_seconds = s->cpu;
+    o.limits.address_space = (uint64_t)s->mem_mb << 20;
+    o.limits.output_bytes = (size_t)1 << 20;
+    tito_sandbox_result *r = NULL;
+    tt_status st = tito_sandbox_run(&r, &o);
+    if (st != TT_OK)
+        return st;
+    rep->ran = true;
+    rep->end = r->end;
+    rep->exit_code = r->exit_code;
+    rep->signal = r->signal;
+    rep->wall_seconds = r->wall_seconds;
+    rep->cpu_seconds = r->cpu_seconds;
+    if (isolation)
+        *isolation = r->isolation;
+    rep->stderr_tail = tail_of(&r->err);
+    if (r->err.size && !rep->stderr_tail)
+        st = nomem();
+    /* A run that did not end by itself does not report, whatever it left behind. */
+    if (st == TT_OK && r->end != TITO_SANDBOX_EXITED)
+        st = explain_ending(rep, r, s->wall, s->cpu, s->mem_mb);
+    else if (st == TT_OK) {
+        st = read_result(rep, s->run_dir, m);
+        if (!rep->reported)
+            rep->metrics = NULL; /* what a rejected file says is not a measurement */
+        if (st == TT_OK && !rep->reported && r->exit_code != 0 && !rep->result) {
+            /* No file at all: the exit status says why better than "no file". */
+            free(rep->problem);
+            rep->problem = NULL;
+            st = explain_ending(rep, r, s->wall, s->cpu, s->mem_mb);
+        }
+    }
+    tito_sandbox_result_free(r);
+    return st;
+}
+
+static void report_release(tito_milestone_report *rep)
+{
+    free(rep->problem);
+    free(rep->stderr_tail);
+    json_decref(rep->result);
+    release_models(rep);
+    memset(rep, 0, sizeof *rep);
+}
+
+/* ------------------------------------------------------------ building */
+
+/* The trusted files of milestone m, kit-relative. */
+static size_t program_files(const char **rels, char slug_rel[128], const tito_milestone *m)
+{
+    snprintf(slug_rel, 128, "milestones/%s.c", m->slug);
+    size_t n = 0;
+    rels[n++] = slug_rel;
+    rels[n++] = "milestones/common/milestone.c";
+    rels[n++] = "milestones/common/milestone.h";
+    rels[n++] = "milestones/common/loader.c";
+    rels[n++] = "milestones/milestones.h";
+    rels[n++] = "milestones/milestones.def";
+    return n;
+}
+
+/* Whether m links the data loader (common/loader.c): its range includes module 08's
+ * "dataloader", as in milestones/Milestones.cmake. */
+static bool uses_loader(const tito_milestone *m)
+{
+    const tito_module *loader = tito_module_find("dataloader");
+    return loader && loader->number >= m->first_module && loader->number <= m->last_module;
+}
+
+/* The hash lines "<sha256> <rel>\n" of the program's material, appended to a buffer. */
+typedef struct hash_lines {
+    char *text;
+    size_t len, cap;
+} hash_lines;
+
+static tt_status add_hash_line(hash_lines *hl, const char *file, const char *rel)
+{
+    char h[TITO_KIT_HASH_SIZE];
+    tt_status st = tito_kit_sha256_file(h, file);
+    if (st != TT_OK)
+        return st;
+    size_t need = strlen(h) + strlen(rel) + 3;
+    if (hl->len + need > hl->cap) {
+        size_t cap = 2 * (hl->cap + need);
+        char *grown = realloc(hl->text, cap);
+        if (!grown)
+            return nomem();
+        hl->text = grown;
+        hl->cap = cap;
+    }
+    hl->len += (size_t)snprintf(hl->text + hl->len, hl->cap - hl->len, "%s %s\n", h, rel);
+    return TT_OK;
+}
+
+static int only_files(const struct dirent *e)
+{
+    return e->d_name[0] != '.';
+}
+
+/* Every regular file of the kit's folder `dir` whose name ends in `suffix` ("" for any),
+ * in name order: hashed, and copied to <work>/<dir>/ when `copy`. */
+static tt_status add_kit_folder(tito_build *b, hash_lines *hl, const char *dir, const char *suffix,
+                                bool copy)
+{
+    char from[4200];
+    tt_status st = tito_kit_path(from, sizeof from, b->kit, dir);
+    if (st != TT_OK)
+        return st;
+    struct dirent **names = NULL;
+    int n = scandir(from, &names, only_files, alphasort);
+    if (n < 0)
+        return tt_error_set(TT_ERR_IO,
+                            "the grading kit at %s has no %s/ (%s): rebuild tito (cmake --build "
+                            "<your build directory>) or reinstall it",
+                            b->kit->root, dir, strerror(errno));
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        size_t nl = strlen(name), sl = strlen(suffix);
+        char file[4800], rel[800];
+        snprintf(file, sizeof file, "%s/%s", from, name);
+        snprintf(rel, sizeof rel, "%s/%s", dir, name);
+        struct stat sb;
+        if (st != TT_OK || nl < sl || strcmp(name + nl - sl, suffix) != 0 || stat(file, &sb) != 0 ||
+            !S_ISREG(sb.st_mode))
+            continue;
+        st = add_hash_line(hl, file, rel);
+        if (st == TT_OK && copy)
+            st = tito_build_copy_in(b, file, rel, 0644);
+    }
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return st;
+}
+
+/* Copy the trusted sources and the data into the working directory, and hash them with
+ * the headers they are compiled against (res->milestone_hash). */
+static tt_status copy_program(tito_build *b, tito_milestone_result *res, char data_dir[4200])
+{
+    const char *rels[8];
+    char slug_rel[128], from[4200];
+    size_t n = program_files(rels, slug_rel, res->milestone);
+    hash_lines hl = {NULL, 0, 0};
+    tt_status st = TT_OK;
+    for (size_t i = 0; i < n && st == TT_OK; i++) {
+        st = tito_kit_path(from, sizeof from, b->kit, rels[i]);
+        if (st == TT_OK && !tito_path_exists(from))
+            st = tt_error_set(TT_ERR_IO,
+                              "the grading kit at %s has no milestone programs (%s is missing): "
+                              "rebuild tito (cmake --build <your build directory>) or reinstall it",
+                              b->kit->root, rels[i]);
+        if (st == TT_OK)
+            st = tito_build_copy_in(b, from, rels[i], 0644);
+        if (st == TT_OK)
+            st = add_hash_line(&hl, from, rels[i]);
+    }
+    if (st == TT_OK)
+        st = add_kit_folder(b, &hl, "include/tinytorch", ".h", false);
+    if (st == TT_OK)
+        st = add_kit_folder(b, &hl, "data", "", true);
+    snprintf(data_dir, 4200, "%s/data", b->workdir);
+    if (st == TT_OK)
+        tito_kit_sha256(res->milestone_hash, hl.text ? hl.text : "", hl.len);
+    free(hl.text);
+    return st;
+}
+
+/* The trusted objects of milestone m, in link order: the program, the shared helper
+ * and, when m includes the data loader, its batches. Returns how many. */
+static size_t program_objects(const tito_milestone *m, const char **objs, const char **sources,
+                              char slug_src[160])
+{
+    snprintf(slug_src, 160, "milestones/%s.c", m->slug);
+    size_t n = 0;
+    sources[n] = slug_src;
+    objs[n++] = "ms-program.o";
+    sources[n] = "milestones/common/milestone.c";
+    objs[n++] = "ms-milestone.o";
+    if (uses_loader(m)) {
+        sources[n] = "milestones/common/loader.c";
+        objs[n++] = "ms-loader.o";
+    }
+    return n;
+}
+
+/* ${XDG_CACHE_HOME:-~/.cache}/tito/milestones/<key>, from b->cache_dir: the reference
+ * program and the trusted objects, keyed by everything they are made of. */
+static bool cache_dir_of(char *buf, size_t size, const tito_build *b, const tito_milestone_result *res)
+{
+    if (!b->cache_dir)
+        return false;
+    char text[3 * TITO_KIT_HASH_SIZE + 600], key[TITO_KIT_HASH_SIZE];
+    snprintf(text, sizeof text, "%s %s %s %s", b->reference_hash, res->milestone_hash,
+             b->compiler ? b->compiler : "", res->milestone->slug);
+    tito_kit_sha256(key, text, strlen(text));
+    int n = snprintf(buf, size, "%s/%.32s", b->cache_dir, key + 7);
+    return n > 0 && (size_t)n < size;
+}
+
+static tt_status copy_plain(const char *from, const char *to, unsigned mode)
+{
+    char *data = NULL;
+    size_t len = 0;
+    tt_status st = tito_file_read(&data, &len, from);
+    if (st == TT_OK)
+        st = tito_file_write_atomic(to, data, len, mode);
+    free(data);
+    return st;
+}
+
+/* files[i] between <work>/<rel i> and <cache>/<base name i>; false when one fails. */
+static bool cache_copy(const tito_build *b, const char *cache, const char *const *rels, size_t n,
+                       bool into_cache)
+{
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        const char *base = strrchr(rels[i], '/');
+        base = base ? base + 1 : rels[i];
+        char work[4400], cached[4400];
+        snprintf(work, sizeof work, "%s/%s", b->workdir, rels[i]);
+        snprintf(cached, sizeof cached, "%s/%s", cache, base);
+        ok = into_cache ? copy_plain(work, cached, 0755) == TT_OK
+                        : tito_path_exists(cached) && copy_plain(cached, work, 0755) == TT_OK;
+    }
+    tt_error_clear();
+    return ok;
+}
+
+/* The trusted objects (<work>/ms-*.o, names into objs) and the reference program
+ * (<work>/reference/<program>): from the cache, or compiled and linked now from the
+ * trusted sources and the reference objects of the range, and cached. */
+static tt_status build_reference(tito_build *b, tito_milestone_result *res, const char **objs,
+                                 size_t *n_objs, char *program, size_t size)
+{
+    const tito_milestone *m = res->milestone;
+    const char *sources[3], *rels[4];
+    char slug_src[160], rel[256], cache[4400];
+    size_t n = program_objects(m, objs, sources, slug_src);
+    *n_objs = n;
+    snprintf(rel, sizeof rel, "reference/%s", m->program);
+    snprintf(program, size, "%s/%s", b->workdir, rel);
+    for (size_t i = 0; i < n; i++)
+        rels[i] = objs[i];
+    rels[n] = rel;
+    bool have_cache = cache_dir_of(cache, sizeof cache, b, res);
+    if (have_cache && cache_copy(b, cache, rels, n + 1, false)) {
+        res->reference_cached = true;
+        return TT_OK;
+    }
+
+    const char *const includes[] = {"milestones", NULL};
+    for (size_t i = 0; i < n; i++) {
+        tito_build_outcome out;
+        tt_status st = tito_build_compile_file(&out, b, sources[i], objs[i], includes);
+        if (st != TT_OK)
+            return st;
+        if (out.verdict != TITO_PASS) {
+            st = tt_error_set(TT_ERR_STATE,
+                              "internal error: the milestone program's own source %s does not "
+                              "compile: %.600s",
+                              sources[i], out.message ? out.message : "");
+            tito_build_outcome_release(&out);
+            return st;
+        }
+        tito_build_outcome_release(&out);
+    }
+
+    const char *inputs[48];
+    char refs[32][160];
+    size_t k_in = 0, r = 0;
+    for (size_t i = 0; i < n; i++)
+        inputs[k_in++] = objs[i];
+    for (int k = m->first_module; k <= m->last_module && r < 32; k++) {
+        const tito_module *mod = module_numbered(k);
+        if (!mod)
+            continue;
+        snprintf(refs[r], sizeof refs[r], "kit/ref/%s.o", mod->name);
+        inputs[k_in++] = refs[r++];
+    }
+    inputs[k_in++] = "kit/lib/libtinytorch_core.a";
+    inputs[k_in] = NULL;
+    tito_build_outcome out;
+    tt_status st = tito_build_link_program(&out, b, rel, inputs);
+    if (st != TT_OK)
+        return st;
+    if (out.verdict != TITO_PASS) {
+        st = tt_error_set(TT_ERR_STATE,
+                          "internal error: milestone %d does not link with the reference: %.600s",
+                          m->number, out.message ? out.message : "");
+        tito_build_outcome_release(&out);
+        return st;
+    }
+    tito_build_outcome_release(&out);
+    /* A cache that cannot be written costs only a build next time. */
+    if (have_cache && tito_mkdirs(cache) == TT_OK)
+        (void)cache_copy(b, cache, rels, n + 1, true);
+    tt_error_clear();
+    return TT_OK;
+}
+
+/* One compile of a student's file, on a thread of its own. Each job has its own copy
+ * of the build (the tools record the isolation in it); the rest is only read. */
+typedef struct compile_job {
+    tito_build b;
+    const char *source, *object;
+    tito_build_outcome out;
+    tt_status st;
+    char error[512];
+} compile_job;
+
+static void *compile_thread(void *arg)
+{
+    compile_job *job = arg;
+    job->st = tito_build_compile_file(&job->out, &job->b, job->source, job->object, NULL);
+    if (job->st != TT_OK)
+        snprintf(job->error, sizeof job->error, "%s", tt_error_last());
+    return NULL;
+}
+
+#define COMPILE_THREADS 2
+
+/* The student's files in, compiled (two at a time: most of a milestone's build is
+ * compiling them), and linked with the program. On a compile or link error res->build,
+ * build_module, build_message and build_log say so (TT_OK); the first file in module
+ * order that fails is the one reported. */
+static tt_status build_student(tito_build *b, tito_milestone_result *res, const char *root,
+                               const char **objs, size_t n_objs, char *program, size_t size)
+{
+    const tito_milestone *m = res->milestone;
+    char names[32][160], own[32][160];
+    res->build = TITO_PASS;
+    for (int k = m->first_module; k <= m->last_module && res->n_sources < 32; k++) {
+        const tito_module *mod = module_numbered(k);
+        if (!mod)
+            continue;
+        size_t i = res->n_sources++;
+        tito_milestone_source *src = &res->sources[i];
+        tito_module_files f;
+        tito_module_files_of(&f, mod);
+        src->module = mod;
+        snprintf(src->path, sizeof src->path, "%s", f.source);
+        char from[4400];
+        snprintf(from, sizeof from, "%s/%s", root, f.source);
+        snprintf(names[i], sizeof names[i], "%s.c", mod->name);
+        snprintf(own[i], sizeof own[i], "%s.o", mod->name);
+        tt_status st = tito_kit_sha256_file(src->hash, from);
+        if (st == TT_OK)
+            st = tito_build_copy_in(b, from, names[i], 0644);
+        if (st != TT_OK)
+            return st;
+    }
+
+    compile_job *jobs = calloc(res->n_sources, sizeof *jobs);
+    if (!jobs)
+        return nomem();
+    tt_status st = TT_OK;
+    for (size_t start = 0; start < res->n_sources && st == TT_OK; start += COMPILE_THREADS) {
+        pthread_t threads[COMPILE_THREADS];
+        bool started[COMPILE_THREADS] = {false};
+        for (size_t t = 0; t < COMPILE_THREADS && start + t < res->n_sources; t++) {
+            compile_job *job = &jobs[start + t];
+            job->b = *b;
+            job->source = names[start + t];
+            job->object = own[start + t];
+            /* The last of a batch runs here; the others on threads (or here when no
+             * thread can be made). */
+            if (t + 1 < COMPILE_THREADS && start + t + 1 < res->n_sources)
+                started[t] = pthread_create(&threads[t], NULL, compile_thread, job) == 0;
+            if (!started[t])
+                compile_thread(job);
+        }
+        for (size_t t = 0; t < COMPILE_THREADS; t++)
+            if (started[t])
+                pthread_join(threads[t], NULL);
+        for (size_t t = 0; t < COMPILE_THREADS && start + t < res->n_sources; t++)
+            if (jobs[start + t].st != TT_OK && st == TT_OK)
+                st = tt_error_set(jobs[start + t].st, "%s", jobs[start + t].error);
+    }
+    for (size_t i = 0; i < res->n_sources && st == TT_OK; i++) {
+        b->isolation = jobs[i].b.isolation;
+        if (jobs[i].out.verdict != TITO_PASS && res->build == TITO_PASS) {
+            res->build = jobs[i].out.verdict;
+            res->build_module = res->sources[i].module;
+            res->build_message = tito_utf8_dup(jobs[i].out.message);
+            res->build_log = tito_utf8_dup(jobs[i].out.log);
+            if (!res->build_message)
+                st = nomem();
+        }
+    }
+    for (size_t i = 0; i < res->n_sources; i++)
+        tito_build_outcome_release(&jobs[i].out);
+    free(jobs);
+    if (st != TT_OK || res->build != TITO_PASS)
+        return st;
+
+    const char *inputs[48];
+    size_t n = 0;
+    for (size_t i = 0; i < n_objs; i++)
+        inputs[n++] = objs[i];
+    for (size_t i = 0; i < res->n_sources; i++)
+        inputs[n++] = own[i];
+    inputs[n++] = "kit/lib/libtinytorch_core.a";
+    inputs[n] = NULL;
+    tito_build_outcome out;
+    st = tito_build_link_program(&out, b, m->program, inputs);
+    if (st != TT_OK)
+        return st;
+    if (out.verdict != TITO_PASS) {
+        res->build = out.verdict;
+        res->build_message = tito_utf8_dup(out.message);
+        res->build_log = tito_utf8_dup(out.log);
+        tito_build_outcome_release(&out);
+        return res->build_message ? TT_OK : nomem();
+    }
+    tito_build_outcome_release(&out);
+    snprintf(program, size, "%s/%s", b->workdir, m->program);
+    return TT_OK;
+}
+
+/* ------------------------------------------------------------ judging */
+
+static void judge(tito_milestone_result *res)
+{
+    const tito_milestone *m = res->milestone;
+    res->time_ratio = NAN;
+    if (res->student.reported && res->reference.reported && res->student_train_median > 0 &&
+        res->reference_train_median > 0 && isfinite(res->student_train_median) &&
+        isfinite(res->reference_train_median))
+        res->time_ratio = res->reference_train_median / res->student_train_median;
+    bool all = true;
+    res->n_bars = m->n_bars;
+    for (size_t i = 0; i < m->n_bars; i++) {
+        tito_milestone_bar_result *br = &res->bars[i];
+        br->bar = m->bars[i];
+        br->value = br->reference = NAN;
+        if (strcmp(br->bar.metric, "time_ratio") == 0) {
+            br->value = res->time_ratio;
+            br->reference = res->reference.reported ? 1.0 : NAN;
+        } else {
+            if (res->student.reported)
+                metric_of(&res->student, br->bar.metric, &br->value);
+            if (res->reference.reported)
+                metric_of(&res->reference, br->bar.metric, &br->reference);
+        }
+        br->met = res->student.reported && tito_milestone_bar_met(&br->bar, br->value);
+        all = all && br->met;
+    }
+    if (res->build != TITO_PASS)
+        res->outcome = TITO_MILESTONE_NOT_BUILT;
+    else if (!res->student.reported)
+        res->outcome = TITO_MILESTONE_NO_RESULT;
+    else
+        res->outcome = all ? TITO_MILESTONE_REACHED : TITO_MILESTONE_MISSED;
+}
+
+static double median(double *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* More runs of both programs, alternating, for the time ratio: the medians of their
+ * training times (the judged metrics stay those of the first runs). A trial that does
+ * not report only leaves its times out. */
+static tt_status time_trials(tito_milestone_result *res, const run_spec *ref, const run_spec *stu,
+                             tito_build *b, const char *data_dir, unsigned trials)
+{
+    double ref_t[MAX_TRIALS], stu_t[MAX_TRIALS];
+    size_t n = 0;
+    ref_t[n] = res->reference.train_seconds;
+    stu_t[n++] = res->student.train_seconds;
+    tt_status st = TT_OK;
+    for (unsigned k = 1; k < trials && k < MAX_TRIALS && st == TT_OK; k++) {
+        tito_milestone_report rr, sr;
+        memset(&rr, 0, sizeof rr);
+        memset(&sr, 0, sizeof sr);
+        char rdir[4200], sdir[4200], name[64];
+        run_spec r = *ref, s = *stu;
+        snprintf(name, sizeof name, "reference-runs/%u", k);
+        st = make_run_dir(rdir, sizeof rdir, b, name);
+        snprintf(name, sizeof name, "student-runs/%u", k);
+        if (st == TT_OK)
+            st = make_run_dir(sdir, sizeof sdir, b, name);
+        r.run_dir = rdir;
+        s.run_dir = sdir;
+        if (st == TT_OK)
+            st = run_program(&rr, &r, data_dir, res->milestone, NULL);
+        if (st == TT_OK)
+            st = run_program(&sr, &s, data_dir, res->milestone, NULL);
+        if (st == TT_OK && rr.reported && sr.reported && rr.train_seconds > 0 &&
+            sr.train_seconds > 0) {
+            ref_t[n] = rr.train_seconds;
+            stu_t[n++] = sr.train_seconds;
+        }
+        report_release(&rr);
+        report_release(&sr);
+    }
+    if (st != TT_OK)
+        return st;
+    res->time_trials = (unsigned)n;
+    res->reference_train_median = median(ref_t, n);
+    res->student_train_median = median(stu_t, n);
+    return TT_OK;
+}
+
+static void event(const tito_milestone_options *o, tito_milestone_phase phase, bool done,
+                  double seconds, double expected, bool from_cache, bool ok)
+{
+    if (!o->progress)
+        return;
+    tito_milestone_event e = {phase, done, seconds, expected, from_cache, ok};
+    o->progress(o->progress_ctx, &e);
+}
+
+tt_status tito_milestone_run(tito_milestone_result **out, const tito_kit *kit,
+                             const tito_milestone *m, const char *workspace_root,
+                             const tito_milestone_options *options)
+{
+    *out = NULL;
+    tito_milestone_options defaults = TITO_MILESTONE_OPTIONS_INIT;
+    if (!options)
+        options = &defaults;
+    if (!m || !kit || !workspace_root)
+        return tt_error_set(TT_ERR_INVALID_ARG, "tito_milestone_run: no %s given",
+                            !m ? "milestone" : !kit ? "kit" : "workspace");
+
+    /* Every module of the range must be there: the point is that you built it all. */
+    const tito_module *missing[32];
+    size_t n_missing = tito_milestone_missing_modules(missing, 32, m, workspace_root);
+    if (n_missing > 0) {
+        char list[1024];
+        size_t len = 0;
+        for (size_t i = 0; i < n_missing && i < 32; i++) {
+            int w = snprintf(list + len, sizeof list - len, "%s%02d (%s)",
+                             i == 0 ? "" : i + 1 == n_missing ? " and " : ", ", missing[i]->number,
+                             missing[i]->name);
+            if (w > 0 && (size_t)w < sizeof list - len)
+                len += (size_t)w;
+        }
+        return tt_error_set(TT_ERR_STATE,
+                            "milestone %d links your modules %02d-%02d, and module%s %s %s not "
+                            "started: `tito module start %02d` gives you %s starter",
+                            m->number, m->first_module, m->last_module, n_missing == 1 ? "" : "s",
+                            list, n_missing == 1 ? "is" : "are", missing[0]->number,
+                            n_missing == 1 ? "its" : "the first one's");
+    }
+
+    tito_milestone_result *res = calloc(1, sizeof *res);
+    if (!res)
+        return nomem();
+    res->milestone = m;
+    res->time_ratio = NAN;
+    res->student.train_seconds = res->reference.train_seconds = NAN;
+    res->student_train_median = res->reference_train_median = NAN;
+    res->tito_version = xstrdup(options->tito_version);
+    if (options->tito_version && !res->tito_version) {
+        free(res);
+        return nomem();
+    }
+    unsigned mem_mb = options->memory_mb ? options->memory_mb : 1024;
+    double min_timeout = options->min_timeout > 0 ? options->min_timeout : 30.0;
+    double factor = options->timeout_factor > 0 ? options->timeout_factor : 20.0;
+
+    tt_status st = TT_OK;
+    tito_build *b = NULL;
+    char **student_hidden = NULL;
+    double t0 = now_seconds();
+    tito_build_options bo = TITO_BUILD_OPTIONS_INIT;
+    bo.temp_parent = options->temp_parent;
+    bo.hidden_paths = options->hidden_paths;
+    bo.no_cache = options->no_cache;
+
+    /* The reference program first: it does not depend on the student. */
+    event(options, TITO_MILESTONE_PHASE_BUILD_REFERENCE, false, 0, 0, false, false);
+    double t = now_seconds();
+    TT_CHECK(tito_build_new_program(&b, kit, &bo));
+    memcpy(res->reference_hash, b->reference_hash, sizeof res->reference_hash);
+    res->compiler = xstrdup(b->compiler);
+    char data_dir[4200], ref_program[4400], student_program[4400];
+    TT_CHECK(copy_program(b, res, data_dir));
+    const char *objs[3];
+    size_t n_objs = 0;
+    TT_CHECK(build_reference(b, res, objs, &n_objs, ref_program, sizeof ref_program));
+    event(options, TITO_MILESTONE_PHASE_BUILD_REFERENCE, true, now_seconds() - t, 0,
+          res->reference_cached, true);
+
+    event(options, TITO_MILESTONE_PHASE_BUILD_STUDENT, false, 0, 0, false, false);
+    t = now_seconds();
+    TT_CHECK(build_student(b, res, workspace_root, objs, n_objs, student_program,
+                           sizeof student_program));
+    event(options, TITO_MILESTONE_PHASE_BUILD_STUDENT, true, now_seconds() - t, 0, false,
+          res->build == TITO_PASS);
+    res->seconds_build = now_seconds() - t0;
+
+    /* The reference's run: trusted, so a failure is tito's (an internal error). */
+    double t_run = now_seconds();
+    event(options, TITO_MILESTONE_PHASE_RUN_REFERENCE, false, 0, 0, false, false);
+    char ref_dir[4200], student_dir[4200], ref_runs[4200];
+    TT_CHECK(make_run_dir(ref_dir, sizeof ref_dir, b, "reference-runs/0"));
+    snprintf(ref_runs, sizeof ref_runs, "%s/reference-runs", b->workdir);
+    run_spec rs = {ref_program, ref_dir, (const char *const *)b->hidden, REFERENCE_WALL,
+                   (unsigned)REFERENCE_WALL, mem_mb};
+    TT_CHECK(run_program(&res->reference, &rs, data_dir, m, NULL));
+    event(options, TITO_MILESTONE_PHASE_RUN_REFERENCE, true, res->reference.wall_seconds, 0,
+          false, res->reference.reported);
+    if (!res->reference.reported) {
+        st = tt_error_set(TT_ERR_STATE,
+                          "internal error: milestone %d built on the reference did not report: "
+                          "%s%s%.800s",
+                          m->number, res->reference.problem ? res->reference.problem : "?",
+                          res->reference.stderr_tail ? "; it said: " : "",
+                          res->reference.stderr_tail ? res->reference.stderr_tail : "");
+        goto cleanup;
+    }
+
+    res->limit_wall_seconds = min_timeout + factor * res->reference.wall_seconds;
+    res->limit_cpu_seconds = (unsigned)ceil(res->limit_wall_seconds);
+    res->limit_mem_mb = mem_mb;
+    if (res->build == TITO_PASS) {
+        size_t n_hidden = 0;
+        while (b->hidden_from_student[n_hidden])
+            n_hidden++;
+        student_hidden = calloc(n_hidden + 2, sizeof *student_hidden);
+        if (!student_hidden) {
+            st = nomem();
+            goto cleanup;
+        }
+        memcpy(student_hidden, b->hidden_from_student, n_hidden * sizeof *student_hidden);
+        student_hidden[n_hidden] = ref_runs; /* borrowed: only the array is freed */
+        TT_CHECK(make_run_dir(student_dir, sizeof student_dir, b, "student-runs/0"));
+        event(options, TITO_MILESTONE_PHASE_RUN_STUDENT, false, 0, res->reference.wall_seconds,
+              false, false);
+        run_spec ss = {student_program, student_dir, (const char *const *)student_hidden,
+                       res->limit_wall_seconds, res->limit_cpu_seconds, mem_mb};
+        unsigned iso = 0;
+        TT_CHECK(run_program(&res->student, &ss, data_dir, m, &iso));
+        char text[256];
+        tito_sandbox_isolation_describe(text, sizeof text, iso);
+        if (!(res->isolation = xstrdup(text))) {
+            st = nomem();
+            goto cleanup;
+        }
+        event(options, TITO_MILESTONE_PHASE_RUN_STUDENT, true, res->student.wall_seconds, 0,
+              false, res->student.reported);
+        res->reference_train_median = res->reference.train_seconds;
+        res->student_train_median = res->student.train_seconds;
+        res->time_trials = 1;
+        unsigned trials = options->timing_trials ? options->timing_trials : 3;
+        if (res->student.reported && trials > 1) {
+            event(options, TITO_MILESTONE_PHASE_TIME, false, 0, 0, false, false);
+            t = now_seconds();
+            TT_CHECK(time_trials(res, &rs, &ss, b, data_dir, trials));
+            event(options, TITO_MILESTONE_PHASE_TIME, true, now_seconds() - t, 0, false, true);
+        }
+    }
+    res->seconds_run = now_seconds() - t_run;
+    judge(res);
+
+cleanup:
+    free(student_hidden);
+    tito_build_free(b);
+    if (st != TT_OK) {
+        tito_milestone_result_free(res);
+        return st;
+    }
+    *out = res;
+    return TT_OK;
+}
+
+void tito_milestone_result_free(tito_milestone_result *r)
+{
+    if (!r)
+        return;
+    free(r->build_message);
+    free(r->build_log);
+    report_release(&r->student);
+    report_release(&r->reference);
+    free(r->compiler);
+    free(r->isolation);
+    free(r->tito_version);
+    free(r->commit);
+    free(r);
+}
+
+/* ------------------------------------------------------------ explaining a miss */
+
+const char *tito_milestone_shortfall(char *buf, size_t size, const tito_milestone_bar *b,
+                                     double value)
+{
+    if (!isfinite(value)) {
+        snprintf(buf, size, "not a number");
+        return buf;
+    }
+    bool above = strcmp(b->comparison, "<=") == 0;
+    double gap = above ? value - b->bar : b->bar - value;
+    if (gap < 0)
+        gap = 0;
+    if (tito_milestone_metric_is_accuracy(b->metric))
+        snprintf(buf, size, "%.1f points %s", 100.0 * gap, above ? "over" : "short");
+    else
+        snprintf(buf, size, "%.3g %s", gap, above ? "over" : "short");
+    return buf;
+}
+
+/* What a model that learned nothing gets on the test split: two classes for the
+ * perceptron and XOR, ten digits. */
+static double chance_of(const tito_milestone *m)
+{
+    return m->number == 3 ? 0.1 : 0.5;
+}
+
+/* The symptoms of docs/milestones.md's table, in its words. */
+static const char cause_not_written[] =
+    "a function of a module in this milestone's range is not written yet, or returned an "
+    "error: the program's message above names it (with file and line); `tito module test` "
+    "on that module shows which checks fail";
+static const char cause_crash[] =
+    "a memory error in your modules (a bad pointer, a double free, an overflowing buffer): "
+    "`tito grade` on each module of the range runs Valgrind and names the line";
+static const char cause_slow[] =
+    "an endless loop, or an operation far slower than it should be (a matmul through "
+    "tt_tensor_get, a copy in an inner loop): `tito grade` on each module shows its speed";
+static const char cause_memory[] =
+    "memory that grows every step: tensors of each batch never freed (a leak in a loop), "
+    "or a graph that is never released after backward";
+static const char cause_nan[] =
+    "numerical overflow (a loss or a measurement that is not a number): module 02's "
+    "sigmoid for large |x| (the stable form), module 04's BCE clamping and cross-entropy's "
+    "log-sum-exp";
+static const char cause_no_gradient[] =
+    "no gradient reaches any weight (every weight tensor kept its initial value): "
+    "tt_backward (module 05) never runs or stops early, or the ops forget to record "
+    "themselves (each ends with tt_autograd_record); tt_train_step (module 07) must call "
+    "backward before the optimizer's step";
+static const char cause_cut_graph[] =
+    "the graph is cut after the first layer (some weight tensor never moved while the "
+    "others learned): one op (an activation, a reshape) makes a fresh tensor without "
+    "recording itself, so the layers before it never learn. After one tt_train_step, "
+    "the first Linear's weight must have a .grad";
+static const char cause_wrong_sign[] =
+    "gradients with the wrong sign (gradient ascent: the loss climbs from the first epoch "
+    "on and the accuracy ends at or below chance): a backward function's sign in module 05 "
+    "(sub, matmul, sigmoid, tanh, BCE, cross-entropy), or an optimizer that adds lr * grad "
+    "instead of subtracting it (module 06)";
+static const char cause_piling_up[] =
+    "gradients pile up from step to step, or the learning rate is effectively far too "
+    "high (the weights grew more than tenfold): tt_optimizer_zero_grad (module 06) must "
+    "zero every parameter's grad and tt_train_step zero them before the forward; the "
+    "update is p -= lr * v (Adam: bias correction 1 - beta^t with t from 1)";
+static const char cause_too_small[] =
+    "the update barely moves the weights (less than 1% over the whole training): a "
+    "learning rate far too small (is lr read from the options?), or an update applied to a "
+    "copy instead of the parameter tensors in place";
+static const char cause_single_layer[] =
+    "one linear layer cannot beat 75% on XOR: the \"single layer\" is not one. Sequential "
+    "(module 03) must run every layer appended, in order, and Linear compute x W + b";
+static const char cause_not_enough[] =
+    "your modules train, but not as well as the reference (compare the epochs above with "
+    "its figures): `tito grade` on each module of the range localises what differs; the "
+    "milestone says only that the parts do not yet work together";
+
+size_t tito_milestone_causes(const char **causes, size_t max, const tito_milestone_result *r)
+{
+    size_t n = 0;
+#define ADD(c)                                                                               \
+    do {                                                                                     \
+        if (n < max)                                                                         \
+            causes[n++] = (c);                                                               \
+    } while (0)
+    if (r->outcome == TITO_MILESTONE_REACHED || r->outcome == TITO_MILESTONE_NOT_BUILT)
+        return 0;
+    const tito_milestone_report *s = &r->student;
+    if (r->outcome == TITO_MILESTONE_NO_RESULT) {
+        switch (s->end) {
+        case TITO_SANDBOX_SIGNALED: ADD(cause_crash); break;
+        case TITO_SANDBOX_TIMEOUT:
+        case TITO_SANDBOX_CPU_LIMIT: ADD(cause_slow); break;
+        case TITO_SANDBOX_MEMORY_LIMIT: ADD(cause_memory); break;
+        case TITO_SANDBOX_EXITED:
+            if (s->exit_code == 6 || (s->stderr_tail && strstr(s->stderr_tail, "not implemented")))
+                ADD(cause_not_written);
+            else if (s->exit_code == 5)
+                ADD(cause_memory);
+            break;
+        default: break;
+        }
+        return n;
+    }
+
+    /* Missed: read the symptoms from the main accuracy bar and its model's metrics
+     * (the bar's metric with "test_accuracy" cut off is the model's prefix). */
+    const tito_milestone *m = r->milestone;
+    const tito_milestone_bar *acc_bar = NULL;
+    for (size_t i = 0; i < m->n_bars && !acc_bar; i++)
+        if (strcmp(m->bars[i].comparison, ">=") == 0 &&
+            tito_milestone_metric_is_accuracy(m->bars[i].metric))
+            acc_bar = &m->bars[i];
+    char prefix[64] = "";
+    if (acc_bar) {
+        const char *at = strstr(acc_bar->metric, "test_accuracy");
+        if (at && (size_t)(at - acc_bar->metric) < sizeof prefix)
+            snprintf(prefix, sizeof prefix, "%.*s", (int)(at - acc_bar->metric), acc_bar->metric);
+    }
+    char key[128];
+    double acc = NAN, change = NAN, loss = NAN;
+    if (acc_bar)
+        metric_of(s, acc_bar->metric, &acc);
+    snprintf(key, sizeof key, "%smin_weight_change", prefix);
+    metric_of(s, key, &change);
+    snprintf(key, sizeof key, "%sfinal_loss", prefix);
+    metric_of(s, key, &loss);
+    double chance = chance_of(m);
+
+    /* The loss over the epochs of that model: gradient ascent makes it climb from the
+     * first epoch to the last and never dip below where it started (measured with
+     * tests/milestones/mutants.c: x3 to x4000), where gradients that pile up make it
+     * dip first or wander. */
+    bool climbs = false;
+    for (size_t i = 0; i < s->n_models; i++) {
+        const tito_milestone_model *mod = &s->models[i];
+        char want[80];
+        snprintf(want, sizeof want, "%s%s", mod->key, mod->key[0] ? "_" : "");
+        if (strcmp(want, prefix) != 0 || mod->n_history < 2)
+            continue;
+        double first = mod->history[0].loss, last = mod->history[mod->n_history - 1].loss;
+        double lo = first, hi = first;
+        for (size_t e = 0; e < mod->n_history; e++) {
+            double l = mod->history[e].loss;
+            lo = l < lo ? l : lo;
+            hi = l > hi ? l : hi;
+        }
+        climbs = isfinite(first) && isfinite(last) && first > 0 && last > 2.0 * first &&
+                 lo >= 0.8 * first && last >= 0.8 * hi;
+    }
+
+    if (!isfinite(loss) || (acc_bar && !isfinite(acc)) || !isfinite(change))
+        ADD(cause_nan);
+    if (isfinite(change) && change < 1e-7) {
+        if (isfinite(acc) && acc <= chance + 0.1)
+            ADD(cause_no_gradient);
+        else
+            ADD(cause_cut_graph);
+    } else if ((climbs && isfinite(acc) && acc <= chance + 0.1) ||
+               (isfinite(acc) && acc < 0.5 * chance)) {
+        ADD(cause_wrong_sign);
+    } else if (isfinite(change) && change > 10.0) {
+        ADD(cause_piling_up);
+    } else if (isfinite(change) && change < 0.01) {
+        ADD(cause_too_small);
+    }
+    for (size_t i = 0; i < r->n_bars; i++)
+        if (!r->bars[i].met && strcmp(r->bars[i].bar.comparison, "<=") == 0 &&
+            strstr(r->bars[i].bar.metric, "single_layer"))
+            ADD(cause_single_layer);
+    if (n == 0)
+        ADD(cause_not_enough);
+    return n;
+#undef ADD
+}
+
+/* ------------------------------------------------------------ receipts */
+
+static json_t *jstr(const char *s)
+{
+    if (!s)
+        return json_null();
+    char *clean = tito_utf8_dup(s);
+    json_t *j = clean ? json_string(clean) : NULL;
+    free(clean);
+    return j;
+}
+
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static void put(json_t *obj, const char *key, json_t *value, int *bad)
+{
+    if (!value || json_object_set_new(obj, key, value) != 0)
+        *bad = 1;
+}
+
+static double rounded(double x, double scale)
+{
+    return isfinite(x) ? round(x * scale) / scale : x;
+}
+
+static json_t *run_json(const tito_milestone_report *rep)
+{
+    json_t *o = json_object();
+    int bad = !o;
+    if (bad)
+        return NULL;
+    put(o, "ran", json_boolean(rep->ran), &bad);
+    put(o, "reported", json_boolean(rep->reported), &bad);
+    put(o, "end", rep->ran ? json_string(tito_sandbox_end_name(rep->end)) : json_null(), &bad);
+    put(o, "exit_code", json_integer(rep->ran ? rep->exit_code : -1), &bad);
+    put(o, "signal", json_integer(rep->signal), &bad);
+    put(o, "wall_s", jnum(rounded(rep->wall_seconds, 1e4)), &bad);
+    put(o, "cpu_s", jnum(rounded(rep->cpu_seconds, 1e4)), &bad);
+    put(o, "problem", jstr(rep->problem), &bad);
+    put(o, "stderr_tail", jstr(rep->stderr_tail), &bad);
+    put(o, "live_allocations_at_end", jnum(rep->live_allocations), &bad);
+    put(o, "metrics", rep->metrics ? json_deep_copy(rep->metrics) : json_null(), &bad);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void format_utc(char *buf, size_t size, time_t t)
+{
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, size, "1970-01-01T00:00:00Z");
+}
+
+tt_status tito_milestone_receipt_to_json(json_t **out, const tito_milestone_result *r,
+                                         time_t created_at)
+{
+    *out = NULL;
+    const tito_milestone *m = r->milestone;
+    if (created_at == 0)
+        created_at = time(NULL);
+    char when[32];
+    format_utc(when, sizeof when, created_at);
+    json_t *o = json_object(), *bars = json_array(), *modules = json_array();
+    json_t *time_o = json_object(), *build = json_object(), *prov = json_object();
+    json_t *sources = json_object(), *limits = json_object(), *timings = json_object();
+    int bad = !o || !bars || !modules || !time_o || !build || !prov || !sources || !limits ||
+              !timings;
+    if (bad) {
+        json_decref(o);
+        json_decref(bars);
+        json_decref(modules);
+        json_decref(time_o);
+        json_decref(build);
+        json_decref(prov);
+        json_decref(sources);
+        json_decref(limits);
+        json_decref(timings);
+        return nomem();
+    }
+    for (int k = m->first_module; k <= m->last_module; k++) {
+        const tito_module *mod = module_numbered(k);
+        if (mod && json_array_append_new(modules, json_string(mod->slug)) != 0)
+            bad = 1;
+    }
+    for (size_t i = 0; i < r->n_bars; i++) {
+        const tito_milestone_bar_result *br = &r->bars[i];
+        json_t *bj = json_pack("{s:s, s:s, s:f, s:o, s:o, s:b}", "metric", br->bar.metric,
+                               "comparison", br->bar.comparison, "bar", br->bar.bar, "value",
+                               jnum(br->value), "reference", jnum(br->reference), "met", br->met);
+        if (!bj || json_array_append_new(bars, bj) != 0)
+            bad = 1;
+    }
+    put(time_o, "train_s", jnum(rounded(r->student_train_median, 1e6)), &bad);
+    put(time_o, "reference_train_s", jnum(rounded(r->reference_train_median, 1e6)), &bad);
+    put(time_o, "trials", json_integer(r->time_trials), &bad);
+    put(time_o, "ratio", jnum(rounded(r->time_ratio, 1e4)), &bad);
+    put(time_o, "unit", json_string("x reference (reference time / yours: higher is faster)"), &bad);
+    put(time_o, "samples_per_s", jnum(rounded(r->student.samples_per_second, 1)), &bad);
+    put(time_o, "reference_samples_per_s", jnum(rounded(r->reference.samples_per_second, 1)), &bad);
+
+    put(build, "status", json_string(tito_verdict_name(r->build)), &bad);
+    put(build, "module", r->build_module ? json_string(r->build_module->slug) : json_null(), &bad);
+    put(build, "message", jstr(r->build_message), &bad);
+    put(build, "log", jstr(r->build_log), &bad);
+
+    for (size_t i = 0; i < r->n_sources; i++)
+        put(sources, r->sources[i].path, json_string(r->sources[i].hash), &bad);
+    put(limits, "wall_s", jnum(rounded(r->limit_wall_seconds, 1e2)), &bad);
+    put(limits, "cpu_s", json_integer(r->limit_cpu_seconds), &bad);
+    put(limits, "mem_mb", json_integer(r->limit_mem_mb), &bad);
+    put(prov, "commit", jstr(r->commit), &bad);
+    put(prov, "dirty", json_boolean(r->dirty), &bad);
+    put(prov, "sources", sources, &bad);
+    put(prov, "milestone", json_string(r->milestone_hash[0] ? r->milestone_hash : ""), &bad);
+    put(prov, "reference", json_string(r->reference_hash[0] ? r->reference_hash : ""), &bad);
+    put(prov, "reference_cached", json_boolean(r->reference_cached), &bad);
+    put(prov, "tito", jstr(r->tito_version), &bad);
+    put(prov, "compiler", jstr(r->compiler), &bad);
+    put(prov, "seed", r->reference.reported ? json_integer((json_int_t)r->reference.seed)
+                                             : json_null(),
+        &bad);
+    put(prov, "epochs", r->reference.reported ? json_integer(r->reference.epochs) : json_null(),
+        &bad);
+    put(prov, "limits", limits, &bad);
+    put(prov, "isolation", jstr(r->isolation), &bad);
+    put(timings, "build_s", jnum(rounded(r->seconds_build, 1e3)), &bad);
+    put(timings, "run_s", jnum(rounded(r->seconds_run, 1e3)), &bad);
+
+    put(o, "schema", json_string(TITO_RECEIPT_SCHEMA), &bad);
+    put(o, "kind", json_string(TITO_MILESTONE_RECEIPT_KIND), &bad);
+    put(o, "milestone", json_integer(m->number), &bad);
+    put(o, "slug", json_string(m->slug), &bad);
+    put(o, "title", json_string(m->title), &bad);
+    put(o, "year", json_integer(m->year), &bad);
+    put(o, "modules", modules, &bad);
+    put(o, "created_at", json_string(when), &bad);
+    put(o, "outcome", json_string(tito_milestone_outcome_name(r->outcome)), &bad);
+    put(o, "reached", json_boolean(r->outcome == TITO_MILESTONE_REACHED), &bad);
+    put(o, "bars", bars, &bad);
+    put(o, "time", time_o, &bad);
+    put(o, "build", build, &bad);
+    put(o, "run", run_json(&r->student), &bad);
+    put(o, "reference_run", run_json(&r->reference), &bad);
+    put(o, "provenance", prov, &bad);
+    put(o, "timings", timings, &bad);
+    if (bad) {
+        json_decref(o);
+        return nomem();
+    }
+    *out = o;
+    return TT_OK;
+}
+
+tt_status tito_milestone_receipt_write(const char *path, const tito_milestone_result *r,
+                                       time_t created_at)
+{
+    json_t *j = NULL;
+    tt_status st = tito_milestone_receipt_to_json(&j, r, created_at);
+    if (st != TT_OK)
+        return st;
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+    json_decref(j);
+    if (!text)
+        return nomem();
+    const char *slash = strrchr(path, '/');
+    if (slash && slash != path) {
+        char dir[4096];
+        int n = snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+        if (n < 0 || (size_t)n >= sizeof dir)
+            st = tt_error_set(TT_ERR_IO, "path too long: %s", path);
+        else
+            st = tito_mkdirs(dir);
+    }
+    size_t n = strlen(text);
+    char *with_nl = st == TT_OK ? realloc(text, n + 2) : NULL;
+    if (st == TT_OK && !with_nl)
+        st = nomem();
+    if (with_nl) {
+        text = with_nl;
+        text[n] = '\n';
+        text[n + 1] = '\0';
+        st = tito_file_write_atomic(path, text, n + 1, 0644);
+    }
+    free(text);
+    return st;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static tt_status bad_receipt(const char *origin, const char *field, const char *fmt, ...)
+{
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    return tt_error_set(TT_ERR_FORMAT, "receipt %s: %s: %s", origin, field, reason);
+}
+
+static bool utc_text(const char *s)
+{
+    int y, mo, d, h, mi, se;
+    char z = 0;
+    return strlen(s) == 20 &&
+           sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &z) == 7 &&
+           z == 'Z' && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 &&
+           se <= 60 && y >= 1970;
+}
+
+tt_status tito_milestone_receipt_parse(tito_milestone_receipt *out, const char *text, size_t len,
+                                       const char *origin)
+{
+    memset(out, 0, sizeof *out);
+    out->time_ratio = NAN;
+    if (!origin)
+        origin = "(text)";
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return tt_error_set(TT_ERR_FORMAT, "receipt %s: not JSON (line %d: %s)", origin, jerr.line,
+                            jerr.text);
+    tt_status st = TT_OK;
+    const json_t *schema = json_object_get(root, "schema"), *kind = json_object_get(root, "kind");
+    const json_t *number = json_object_get(root, "milestone"), *slug = json_object_get(root, "slug");
+    const json_t *outcome = json_object_get(root, "outcome");
+    const json_t *reached = json_object_get(root, "reached");
+    const json_t *created = json_object_get(root, "created_at");
+    const json_t *bars = json_object_get(root, "bars"), *time_o = json_object_get(root, "time");
+    const tito_milestone *m = NULL;
+    if (!json_is_object(root)) {
+        st = bad_receipt(origin, "(top)", "expected an object");
+        goto cleanup;
+    }
+    if (!json_is_string(schema) || strcmp(json_string_value(schema), TITO_RECEIPT_SCHEMA) != 0) {
+        st = bad_receipt(origin, "schema", "expected \"%s\"", TITO_RECEIPT_SCHEMA);
+        goto cleanup;
+    }
+    if (!json_is_string(kind) || strcmp(json_string_value(kind), TITO_MILESTONE_RECEIPT_KIND) != 0) {
+        st = bad_receipt(origin, "kind", "expected \"%s\"", TITO_MILESTONE_RECEIPT_KIND);
+        goto cleanup;
+    }
+    if (!json_is_integer(number) || !(m = tito_milestone_find((int)json_integer_value(number)))) {
+        st = bad_receipt(origin, "milestone", "expected the number of a milestone of this tito");
+        goto cleanup;
+    }
+    if (!json_is_string(slug) || strcmp(json_string_value(slug), m->slug) != 0) {
+        st = bad_receipt(origin, "slug", "expected \"%s\" for milestone %d", m->slug, m->number);
+        goto cleanup;
+    }
+    out->number = m->number;
+    snprintf(out->slug, sizeof out->slug, "%s", m->slug);
+    bool known = false;
+    for (int k = TITO_MILESTONE_REACHED; k <= TITO_MILESTONE_NO_RESULT && !known; k++)
+        if (json_is_string(outcome) &&
+            strcmp(json_string_value(outcome), tito_milestone_outcome_name((tito_milestone_outcome)k)) == 0) {
+            out->outcome = (tito_milestone_outcome)k;
+            known = true;
+        }
+    if (!known) {
+        st = bad_receipt(origin, "outcome",
+                         "expected \"reached\", \"missed\", \"build-failed\" or \"no-result\"");
+        goto cleanup;
+    }
+    out->reached = out->outcome == TITO_MILESTONE_REACHED;
+    if (!json_is_boolean(reached) || json_is_true(reached) != out->reached) {
+        st = bad_receipt(origin, "reached", "expected %s (the outcome is \"%s\")",
+                         out->reached ? "true" : "false", tito_milestone_outcome_name(out->outcome));
+        goto cleanup;
+    }
+    if (!json_is_string(created) || !utc_text(json_string_value(created))) {
+        st = bad_receipt(origin, "created_at", "expected a UTC time like \"2026-11-26T12:04:05Z\"");
+        goto cleanup;
+    }
+    snprintf(out->created_at, sizeof out->created_at, "%s", json_string_value(created));
+    if (!json_is_array(bars) || json_array_size(bars) != m->n_bars) {
+        st = bad_receipt(origin, "bars", "expected %zu entries, one per bar of milestones.def",
+                         m->n_bars);
+        goto cleanup;
+    }
+    bool all_met = true;
+    for (size_t i = 0; i < m->n_bars; i++) {
+        const json_t *bj = json_array_get(bars, i);
+        tito_milestone_bar_result *br = &out->bars[i];
+        br->bar = m->bars[i];
+        const json_t *metric = json_object_get(bj, "metric"), *cmp = json_object_get(bj, "comparison");
+        const json_t *bar = json_object_get(bj, "bar"), *met = json_object_get(bj, "met");
+        char field[32];
+        snprintf(field, sizeof field, "bars[%zu]", i);
+        if (!json_is_object(bj) || !json_is_string(metric) || !json_is_string(cmp) ||
+            !json_is_number(bar) || strcmp(json_string_value(metric), m->bars[i].metric) != 0 ||
+            strcmp(json_string_value(cmp), m->bars[i].comparison) != 0 ||
+            json_number_value(bar) != m->bars[i].bar) {
+            st = bad_receipt(origin, field, "expected the bar %s %s %g of milestones.def",
+                             m->bars[i].metric, m->bars[i].comparison, m->bars[i].bar);
+            goto cleanup;
+        }
+        if (!number_or_null(json_object_get(bj, "value"), &br->value) ||
+            !number_or_null(json_object_get(bj, "reference"), &br->reference) ||
+            !json_is_boolean(met)) {
+            st = bad_receipt(origin, field, "value and reference: numbers or null; met: a boolean");
+            goto cleanup;
+        }
+        br->met = json_is_true(met);
+        if (br->met && !tito_milestone_bar_met(&br->bar, br->value)) {
+            st = bad_receipt(origin, field, "says met, but %g is not %s %g", br->value,
+                             br->bar.comparison, br->bar.bar);
+            goto cleanup;
+        }
+        all_met = all_met && br->met;
+    }
+    out->n_bars = m->n_bars;
+    if (out->reached && !all_met) {
+        st = bad_receipt(origin, "reached", "true, but a bar is not met");
+        goto cleanup;
+    }
+    if (!json_is_object(time_o) || !number_or_null(json_object_get(time_o, "ratio"), &out->time_ratio)) {
+        st = bad_receipt(origin, "time.ratio", "expected a number or null");
+        goto cleanup;
+    }
+cleanup:
+    json_decref(root);
+    if (st != TT_OK) {
+        memset(out, 0, sizeof *out);
+        out->time_ratio = NAN;
+    }
+    return st;
+}
