@@ -5,7 +5,7 @@
  *   0  everything asked for was done and every check passed
  *   1  a check or a grade failed (the work was done; the answer is "no")
  *   2  the command line was wrong (unknown command or option, missing argument)
- *   3+ the system got in the way: files, memory, corrupt input, internal errors
+ *   3+ the system got in the way: files, memory, corrupt input, internal errors, network
  */
 #ifndef TITO_EXIT_CODES_H
 #define TITO_EXIT_CODES_H
@@ -20,6 +20,7 @@ enum tito_exit {
     TITO_EXIT_DATA = 4,     /* an input file is malformed (e.g. a reference source's markers) */
     TITO_EXIT_NOMEM = 5,    /* out of memory */
     TITO_EXIT_INTERNAL = 6, /* a bug in tito or the grader: please report it */
+    TITO_EXIT_NETWORK = 7,  /* a server could not be reached (the work is kept for a retry) */
 };
 
 /* The exit status for a library error that stopped a command. */

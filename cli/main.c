@@ -40,6 +40,15 @@ static const tito_command commands[] = {
      "train milestone N with your own modules and check its bars", "N [--json] [--no-cache]"},
     {"milestone status", cmd_milestone_status, TITO_CMD_NEEDS_WORKSPACE,
      "show the milestones reached, with their figures and dates", "[--json]"},
+    {"login", cmd_login, TITO_CMD_NEEDS_COURSE,
+     "enroll on the course leaderboard with your instructor's token (makes your signing key)",
+     "[URL] TOKEN [--name NAME] [--force]"},
+    {"logout", cmd_logout, 0, "forget your leaderboard key", ""},
+    {"submit", cmd_submit, TITO_CMD_NEEDS_WORKSPACE,
+     "sign your receipts and send them to the leaderboard (queued when offline)",
+     "[N|NAME|all] [--again]"},
+    {"leaderboard", cmd_leaderboard, 0, "show the course's ranking",
+     "[--json] [--url URL --course ID]"},
     {"dev starters", cmd_dev_starters, TITO_CMD_SOURCE_TREE | TITO_CMD_INSTRUCTOR,
      "regenerate student/ from reference/ (with --check: report any difference)",
      "[--check] [--root DIR]"},
@@ -126,7 +135,7 @@ static void print_main_help(FILE *f)
             "\n"
             "Run `tito help <command>` for the options of one command.\n"
             "Exit status: 0 done, 1 a check or grade failed, 2 usage error, 3 and above a\n"
-            "system error (3 files, 4 malformed input, 5 memory, 6 internal).\n");
+            "system error (3 files, 4 malformed input, 5 memory, 6 internal, 7 network).\n");
 }
 
 /* "tito dev" alone, or "tito help dev": the commands of a group. Returns false when

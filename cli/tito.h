@@ -105,6 +105,9 @@ int tito_fail(tt_status status);
 int cmd_dev_starters(int argc, char **argv, tito_context *ctx);
 int cmd_dev_grade(int argc, char **argv, tito_context *ctx);
 int cmd_init(int argc, char **argv, tito_context *ctx);
+int cmd_leaderboard(int argc, char **argv, tito_context *ctx);
+int cmd_login(int argc, char **argv, tito_context *ctx);
+int cmd_logout(int argc, char **argv, tito_context *ctx);
 int cmd_milestone_list(int argc, char **argv, tito_context *ctx);
 int cmd_milestone_run(int argc, char **argv, tito_context *ctx);
 int cmd_milestone_status(int argc, char **argv, tito_context *ctx);
@@ -112,5 +115,6 @@ int cmd_module_list(int argc, char **argv, tito_context *ctx);
 int cmd_module_start(int argc, char **argv, tito_context *ctx);
 int cmd_module_status(int argc, char **argv, tito_context *ctx);
 int cmd_module_reset(int argc, char **argv, tito_context *ctx);
+int cmd_submit(int argc, char **argv, tito_context *ctx);
 
 #endif /* TITO_TITO_H */
