@@ -13,10 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "course.h"
 #include "engine.h"
 #include "kit.h"
 #include "modules.h"
+#include "phases.h"
 #include "receipt.h"
+#include "report.h"
 #include "starter.h"
 #include "term.h"
 #include "tito.h"
@@ -87,116 +90,30 @@ int cmd_dev_starters(int argc, char **argv, tito_context *ctx)
 
 /* ------------------------------------------------------------ tito dev grade */
 
-/* The categories of the cases with hidden == `hidden`, in order of first appearance. */
-static size_t categories_of(const tito_grade *g, bool hidden, const char **cats, size_t max)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < g->n_cases; i++) {
-        if (g->cases[i].hidden != hidden)
-            continue;
-        bool seen = false;
-        for (size_t k = 0; k < n && !seen; k++)
-            seen = strcmp(cats[k], g->cases[i].category) == 0;
-        if (!seen && n < max)
-            cats[n++] = g->cases[i].category;
-    }
-    return n;
-}
-
-/* A message indented under its case, one line at a time. */
-static void print_indented(FILE *f, const char *text, const char *indent)
-{
-    while (text && *text) {
-        size_t n = strcspn(text, "\n");
-        fprintf(f, "%s%.*s\n", indent, (int)n, text);
-        text += n;
-        if (*text == '\n')
-            text++;
-    }
-}
-
-static void print_report(const tito_grade *g, const tito_kit *kit, const char *source, bool verbose)
+static void print_report(const tito_grade *g, const tito_kit *kit, const char *source, bool verbose,
+                         const tito_course_module *cm)
 {
     FILE *f = stdout;
-    const char *bold = tito_sgr(f, TITO_STYLE_BOLD), *reset = tito_sgr(f, TITO_STYLE_RESET);
-    const char *green = tito_sgr(f, TITO_STYLE_GREEN), *red = tito_sgr(f, TITO_STYLE_RED);
-    const char *dim = tito_sgr(f, TITO_STYLE_DIM);
-    fprintf(f, "%sModule %s%s: %s (seed %llx)\n", bold, g->slug, reset, source,
-            (unsigned long long)g->provenance.seed);
-
-    if (g->build != TITO_PASS) {
-        fprintf(f, "\n%s%s%s: your file could not be built into a probe:\n", red,
-                tito_verdict_name(g->build), reset);
-        /* The summary comes first, then a blank line and the tool's whole output. */
-        const char *log = g->build_log ? g->build_log : "";
-        const char *gap = strstr(log, "\n\n");
-        if (gap && !verbose) {
-            char *summary = strndup(log, (size_t)(gap - log));
-            print_indented(f, summary ? summary : log, "  ");
-            free(summary);
-        } else {
-            print_indented(f, log, "  ");
-        }
-    } else if (g->build_log && verbose) {
-        fprintf(f, "\n%scompiler messages:%s\n", dim, reset);
-        print_indented(f, g->build_log, "  ");
-    }
-
-    const char *cats[64];
-    size_t n_cats = categories_of(g, false, cats, 64);
-    size_t visible = 0, visible_pass = 0, hidden = 0, hidden_pass = 0;
-    for (size_t c = 0; c < n_cats; c++) {
-        fprintf(f, "\n%s%s%s\n", bold, cats[c], reset);
-        for (size_t i = 0; i < g->n_cases; i++) {
-            const tito_case_result *r = &g->cases[i];
-            if (r->hidden || strcmp(r->category, cats[c]) != 0)
-                continue;
-            bool pass = r->verdict == TITO_PASS;
-            fprintf(f, "  %s%s%s %-34s %d/%d", pass ? green : red, pass ? "\u2713" : "\u2717",
-                    reset, r->name, r->points, r->max_points);
-            if (!pass)
-                fprintf(f, "  %s%s%s", red, tito_verdict_name(r->verdict), reset);
-            fputc('\n', f);
-            if (!pass && g->build == TITO_PASS)
-                print_indented(f, r->message, "      ");
-        }
-    }
-    for (size_t i = 0; i < g->n_cases; i++) {
-        if (g->cases[i].hidden) {
-            hidden++;
-            hidden_pass += g->cases[i].verdict == TITO_PASS;
-        } else {
-            visible++;
-            visible_pass += g->cases[i].verdict == TITO_PASS;
-        }
-    }
-
-    if (hidden > 0) {
-        fprintf(f, "\n%shidden checks%s %s(category and verdict only)%s\n", bold, reset, dim,
-                reset);
-        for (size_t i = 0; i < g->n_cases; i++) {
-            const tito_case_result *r = &g->cases[i];
-            if (!r->hidden)
-                continue;
-            bool pass = r->verdict == TITO_PASS;
-            fprintf(f, "  %s%s%s %-34s %s\n", pass ? green : red, pass ? "\u2713" : "\u2717",
-                    reset, r->category, tito_verdict_name(r->verdict));
-        }
-    }
-
-    fprintf(f, "\n%s%zu of %zu visible checks pass%s", visible_pass == visible ? green : red,
-            visible_pass, visible, reset);
-    if (hidden > 0)
-        fprintf(f, "; %s%zu of %zu hidden checks pass%s", hidden_pass == hidden ? green : red,
-                hidden_pass, hidden, reset);
-    fprintf(f, " (%d of %d points)\n", g->earned, g->possible);
+    tito_report_options ro = {0};
+    ro.subtitle = source;
+    ro.every_check = true;
+    ro.full_log = verbose;
+    ro.course_module = cm;
+    tito_report_print(f, g, &ro);
+    fputc('\n', f);
+    tito_report_counts(f, g);
+    fputc('\n', f);
 
     if (verbose) {
+        const char *dim = tito_sgr(f, TITO_STYLE_DIM), *reset = tito_sgr(f, TITO_STYLE_RESET);
         fprintf(f, "\n%skit:%s %s\n", dim, reset, kit->root);
         fprintf(f, "%scompiler:%s %s\n", dim, reset, g->provenance.compiler);
         fprintf(f, "%sisolation:%s %s\n", dim, reset, g->provenance.isolation);
-        fprintf(f, "%sphases:%s build %.2f s, run and judge %.2f s\n", dim, reset,
-                g->seconds_build, g->seconds_run);
+        fprintf(f, "%sphases:%s build %.2f s, run and judge %.2f s", dim, reset, g->seconds_build,
+                g->seconds_run);
+        if (g->full)
+            fprintf(f, ", memcheck %.2f s, speed %.2f s", g->seconds_memcheck, g->seconds_perf);
+        fputc('\n', f);
     }
 }
 
@@ -204,9 +121,14 @@ int cmd_dev_grade(int argc, char **argv, tito_context *ctx)
 {
     const char *seed_text = NULL, *filter = NULL, *jobs_text = NULL;
     bool hidden = false, json = false, verbose = false, small = false, no_cache = false;
+    bool full = false, deterministic = false;
     const tito_option options[] = {
         TITO_OPT_STRING(0, "seed", &seed_text, "HEX", "replay a run with this seed (hexadecimal)"),
         TITO_OPT_BOOL(0, "hidden", &hidden, "run the hidden checks too"),
+        TITO_OPT_BOOL(0, "full", &full, "grade as `tito grade` does: hidden checks, Valgrind "
+                                        "memcheck and speed, with the course's points"),
+        TITO_OPT_BOOL(0, "deterministic", &deterministic,
+                      "with --full: speed by instruction counts (callgrind), not seconds"),
         TITO_OPT_STRING('k', "keyword", &filter, "PATTERN",
                         "only the visible checks whose name contains PATTERN"),
         TITO_OPT_BOOL(0, "json", &json, "print the tito-receipt/1 JSON instead of a report"),
@@ -233,8 +155,18 @@ int cmd_dev_grade(int argc, char **argv, tito_context *ctx)
         return TITO_EXIT_USAGE;
     }
 
+    if (deterministic && !full) {
+        tito_error("--deterministic measures speed, which only --full does");
+        return TITO_EXIT_USAGE;
+    }
+    if (full && filter) {
+        tito_error("--full grades every check; -k selects some (use one or the other)");
+        return TITO_EXIT_USAGE;
+    }
+    const tito_course_module *cm = tito_course_module_of(ctx->course, m);
+
     tito_grade_options go = TITO_GRADE_OPTIONS_INIT;
-    go.full = hidden;
+    go.full = hidden || full;
     go.filter = filter;
     go.small = small;
     go.no_cache = no_cache;
@@ -267,6 +199,16 @@ int cmd_dev_grade(int argc, char **argv, tito_context *ctx)
         tito_error("%s", tt_error_last());
         return tito_exit_for_status(ts);
     }
+    /* Points as the course gives them; memcheck and speed only with --full. */
+    tito_after_judge aj = TITO_AFTER_JUDGE_INIT;
+    aj.kit = kit;
+    aj.module = m;
+    aj.memcheck = full;
+    aj.perf = full;
+    aj.deterministic = deterministic;
+    tito_score_rules_from_course(&aj.rules, cm);
+    go.phase = tito_after_judge_run;
+    go.phase_ctx = &aj;
     tito_grade *g = NULL;
     ts = tito_grade_run(&g, kit, m, argv[2], &go);
     if (ts != TT_OK) {
@@ -275,12 +217,7 @@ int cmd_dev_grade(int argc, char **argv, tito_context *ctx)
         return ts == TT_ERR_INVALID_ARG ? TITO_EXIT_USAGE : tito_exit_for_status(ts);
     }
 
-    int rc = TITO_EXIT_OK;
-    for (size_t i = 0; i < g->n_cases; i++)
-        if (g->cases[i].verdict != TITO_PASS)
-            rc = TITO_EXIT_FAILED;
-    if (g->build != TITO_PASS)
-        rc = TITO_EXIT_FAILED;
+    int rc = tito_report_all_pass(g) ? TITO_EXIT_OK : TITO_EXIT_FAILED;
 
     if (json) {
         char *text = NULL;
@@ -293,7 +230,7 @@ int cmd_dev_grade(int argc, char **argv, tito_context *ctx)
             free(text);
         }
     } else {
-        print_report(g, kit, argv[2], verbose);
+        print_report(g, kit, argv[2], verbose, cm);
     }
     tito_grade_free(g);
     tito_kit_free(kit);

@@ -36,8 +36,7 @@ static int usage(const tito_context *ctx, const char *message)
     return TITO_EXIT_USAGE;
 }
 
-/* The module named by `key`, or NULL after saying which modules exist. */
-static const tito_module *resolve(const char *key)
+const tito_module *tito_module_resolve(const char *key)
 {
     const tito_module *m = tito_module_find(key);
     if (m)
@@ -85,7 +84,7 @@ static const tito_module *module_argument(const tito_context *ctx, int argc, cha
         tito_print_usage(ctx->command, true);
         return NULL;
     }
-    return resolve(argv[1]);
+    return tito_module_resolve(argv[1]);
 }
 
 static int no_arguments(const tito_context *ctx, int argc, char **argv)

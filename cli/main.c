@@ -33,6 +33,16 @@ static const tito_command commands[] = {
      "show each module's state, best score and last grade", "[--json]"},
     {"module reset", cmd_module_reset, TITO_CMD_NEEDS_WORKSPACE,
      "save your work of module N on a backup branch, then restore its starter", "N [--yes]"},
+    {"module test", cmd_module_test, TITO_CMD_NEEDS_WORKSPACE,
+     "run the visible checks of module N (default: the one you worked on last); fast",
+     "[N] [-k PATTERN] [--seed HEX] [--json | --format FORMAT] [--output FILE] [-v]"},
+    {"grade", cmd_grade, TITO_CMD_NEEDS_WORKSPACE,
+     "grade module N (or all): hidden checks, memory, speed; writes a receipt",
+     "[N|all] [--json | --format gradescope|junit|csv] [--output FILE] [--seed HEX] "
+     "[--deterministic] [--no-memcheck] [--no-speed] [-v]"},
+    {"module complete", cmd_module_complete, TITO_CMD_NEEDS_WORKSPACE,
+     "grade module N and mark it completed when it meets the course's pass bar",
+     "N [--json] [--seed HEX] [--deterministic] [-v]"},
     {"milestone list", cmd_milestone_list, TITO_CMD_WANTS_WORKSPACE,
      "list the milestones: year, title, modules needed, bars (in a workspace: state)",
      "[--json]"},
@@ -52,9 +62,10 @@ static const tito_command commands[] = {
     {"dev starters", cmd_dev_starters, TITO_CMD_SOURCE_TREE | TITO_CMD_INSTRUCTOR,
      "regenerate student/ from reference/ (with --check: report any difference)",
      "[--check] [--root DIR]"},
-    {"dev grade", cmd_dev_grade, TITO_CMD_INSTRUCTOR,
-     "grade FILE as module MODULE with the kit: build, run, judge (no workspace needed)",
-     "MODULE FILE [--seed HEX] [--hidden] [-k PATTERN] [--json] [--verbose]"},
+    {"dev grade", cmd_dev_grade, TITO_CMD_INSTRUCTOR | TITO_CMD_NEEDS_COURSE,
+     "grade FILE as module MODULE with the kit (no workspace needed)",
+     "MODULE FILE [--seed HEX] [--hidden | --full [--deterministic]] [-k PATTERN] [--json] "
+     "[--verbose]"},
     {"help", cmd_help, 0, "show the help of tito or of one command", "[COMMAND]"},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];

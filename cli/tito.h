@@ -115,6 +115,15 @@ int cmd_module_list(int argc, char **argv, tito_context *ctx);
 int cmd_module_start(int argc, char **argv, tito_context *ctx);
 int cmd_module_status(int argc, char **argv, tito_context *ctx);
 int cmd_module_reset(int argc, char **argv, tito_context *ctx);
+int cmd_module_test(int argc, char **argv, tito_context *ctx);
+int cmd_module_complete(int argc, char **argv, tito_context *ctx);
+int cmd_grade(int argc, char **argv, tito_context *ctx);
 int cmd_submit(int argc, char **argv, tito_context *ctx);
+
+struct tito_module;
+/* The module a student named on the command line: a number (3, 03), a slug
+ * (03_layers) or a name (layers). NULL after an error message saying which modules
+ * exist (cli/cmd_module.c). */
+const struct tito_module *tito_module_resolve(const char *key);
 
 #endif /* TITO_TITO_H */

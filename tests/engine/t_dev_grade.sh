@@ -32,7 +32,7 @@ contains() {
 
 # The starter: builds, every check fails, with the reason under each one.
 expect 1 "$tito" dev grade 01 "$src/student/01_tensor/tensor.c"
-contains stdout "Module 01_tensor"
+contains stdout "Module 01 · tensor"
 contains stdout "✗ create.zeros"
 contains stdout "status: expected TT_OK (success), got TT_ERR_NOT_IMPLEMENTED (not implemented yet)"
 contains stdout "^0 of [0-9]* visible checks pass"
@@ -42,7 +42,7 @@ expect 0 "$tito" dev grade tensor "$src/reference/src/tensor.c" -k view --hidden
 contains stdout "✓ view.transpose"
 contains stdout "hidden checks"
 contains stdout "of [0-9]* hidden checks pass"
-contains stdout "(seed 1f)"
+contains stdout "seed 0x000000000000001f"
 contains stdout "phases: build [0-9.]* s, run and judge [0-9.]* s"
 if grep -q "create.zeros" "$out/stdout"; then fail "-k view still shows create.zeros"; fi
 # Hidden checks show their category and verdict only.
