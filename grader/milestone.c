@@ -397,7 +397,8 @@ static tt_status read_result(tito_milestone_report *rep, const char *run_dir,
 static const char *signal_words(int sig)
 {
     switch (sig) {
-    case SIGSEGV: return "SIGSEGV: a read or write through a bad pointer (NULL, freed, out of bounds)";
+    case SIGSEGV:
+        return "SIGSEGV: a read or write through a bad pointer (NULL, freed, out of bounds)";
     case SIGBUS: return "SIGBUS: a misaligned or impossible memory access";
     case SIGFPE: return "SIGFPE: an integer division by zero";
     case SIGILL: return "SIGILL: an illegal instruction (often a corrupted stack)";
@@ -446,7 +447,8 @@ static tt_status explain_ending(tito_milestone_report *rep, const tito_sandbox_r
                                     "not written yet, or one that failed; its message is below)");
         if (r->exit_code == 5)
             return set_problem(rep, "it ran out of memory (exit status 5)");
-        return set_problem(rep, "it exited with status %d without writing its result", r->exit_code);
+        return set_problem(rep, "it exited with status %d without writing its result",
+                           r->exit_code);
     case TITO_SANDBOX_SIGNALED: {
         const char *words = signal_words(r->signal);
         if (words)
@@ -700,7 +702,8 @@ static size_t program_objects(const tito_milestone *m, const char **objs, const 
 
 /* ${XDG_CACHE_HOME:-~/.cache}/tito/milestones/<key>, from b->cache_dir: the reference
  * program and the trusted objects, keyed by everything they are made of. */
-static bool cache_dir_of(char *buf, size_t size, const tito_build *b, const tito_milestone_result *res)
+static bool cache_dir_of(char *buf, size_t size, const tito_build *b,
+                         const tito_milestone_result *res)
 {
     if (!b->cache_dir)
         return false;
@@ -813,6 +816,42 @@ static tt_status build_reference(tito_build *b, tito_milestone_result *res, cons
     return TT_OK;
 }
 
+/* <cache>/objects/<key>.o for a student's file: its bytes, the compiler and the
+ * headers (in milestone_hash) make the object; "" and false without a cache. */
+static bool object_cache_path(char *buf, size_t size, const tito_build *b,
+                              const tito_milestone_result *res, const tito_milestone_source *src)
+{
+    buf[0] = '\0';
+    if (!b->cache_dir)
+        return false;
+    char text[3 * TITO_KIT_HASH_SIZE + 600], key[TITO_KIT_HASH_SIZE];
+    snprintf(text, sizeof text, "%s %s %s %s", src->hash, res->milestone_hash,
+             b->compiler ? b->compiler : "", src->module->name);
+    tito_kit_sha256(key, text, strlen(text));
+    int n = snprintf(buf, size, "%s/objects/%.32s.o", b->cache_dir, key + 7);
+    return n > 0 && (size_t)n < size;
+}
+
+static bool cache_get(const tito_build *b, const char *cached, const char *rel)
+{
+    char work[4400];
+    int n = snprintf(work, sizeof work, "%s/%s", b->workdir, rel);
+    return n > 0 && (size_t)n < sizeof work && copy_plain(cached, work, 0644) == TT_OK;
+}
+
+static void cache_put(const tito_build *b, const char *rel, const char *cached)
+{
+    char work[4400], dir[4400];
+    int n = snprintf(work, sizeof work, "%s/%s", b->workdir, rel);
+    int m = snprintf(dir, sizeof dir, "%s", cached);
+    char *slash = strrchr(dir, '/');
+    if (n <= 0 || (size_t)n >= sizeof work || m <= 0 || (size_t)m >= sizeof dir || !slash)
+        return;
+    *slash = '\0';
+    if (tito_mkdirs(dir) == TT_OK)
+        (void)copy_plain(work, cached, 0644);
+}
+
 /* One compile of a student's file, on a thread of its own. Each job has its own copy
  * of the build (the tools record the isolation in it); the rest is only read. */
 typedef struct compile_job {
@@ -865,21 +904,34 @@ static tt_status build_student(tito_build *b, tito_milestone_result *res, const 
             return st;
     }
 
+    /* Objects compiled before from the same bytes with the same compiler and headers
+     * come from the cache: running milestones 1, 2, 3 in a row compiles each file once. */
+    char cached[32][4400];
+    bool from_cache[32] = {false};
+    for (size_t i = 0; i < res->n_sources; i++)
+        from_cache[i] = object_cache_path(cached[i], sizeof cached[i], b, res, &res->sources[i]) &&
+                        tito_path_exists(cached[i]) && cache_get(b, cached[i], own[i]);
+    tt_error_clear();
+
     compile_job *jobs = calloc(res->n_sources, sizeof *jobs);
     if (!jobs)
         return nomem();
+    size_t todo[32], n_todo = 0;
+    for (size_t i = 0; i < res->n_sources; i++)
+        if (!from_cache[i])
+            todo[n_todo++] = i;
     tt_status st = TT_OK;
-    for (size_t start = 0; start < res->n_sources && st == TT_OK; start += COMPILE_THREADS) {
+    for (size_t start = 0; start < n_todo && st == TT_OK; start += COMPILE_THREADS) {
         pthread_t threads[COMPILE_THREADS];
         bool started[COMPILE_THREADS] = {false};
-        for (size_t t = 0; t < COMPILE_THREADS && start + t < res->n_sources; t++) {
-            compile_job *job = &jobs[start + t];
+        for (size_t t = 0; t < COMPILE_THREADS && start + t < n_todo; t++) {
+            compile_job *job = &jobs[todo[start + t]];
             job->b = *b;
-            job->source = names[start + t];
-            job->object = own[start + t];
+            job->source = names[todo[start + t]];
+            job->object = own[todo[start + t]];
             /* The last of a batch runs here; the others on threads (or here when no
              * thread can be made). */
-            if (t + 1 < COMPILE_THREADS && start + t + 1 < res->n_sources)
+            if (t + 1 < COMPILE_THREADS && start + t + 1 < n_todo)
                 started[t] = pthread_create(&threads[t], NULL, compile_thread, job) == 0;
             if (!started[t])
                 compile_thread(job);
@@ -887,12 +939,20 @@ static tt_status build_student(tito_build *b, tito_milestone_result *res, const 
         for (size_t t = 0; t < COMPILE_THREADS; t++)
             if (started[t])
                 pthread_join(threads[t], NULL);
-        for (size_t t = 0; t < COMPILE_THREADS && start + t < res->n_sources; t++)
-            if (jobs[start + t].st != TT_OK && st == TT_OK)
-                st = tt_error_set(jobs[start + t].st, "%s", jobs[start + t].error);
+        for (size_t t = 0; t < COMPILE_THREADS && start + t < n_todo; t++) {
+            const compile_job *job = &jobs[todo[start + t]];
+            if (job->st != TT_OK && st == TT_OK)
+                st = tt_error_set(job->st, "%s", job->error);
+        }
     }
     for (size_t i = 0; i < res->n_sources && st == TT_OK; i++) {
+        if (from_cache[i])
+            continue;
         b->isolation = jobs[i].b.isolation;
+        if (jobs[i].out.verdict == TITO_PASS && cached[i][0]) {
+            cache_put(b, own[i], cached[i]);
+            tt_error_clear();
+        }
         if (jobs[i].out.verdict != TITO_PASS && res->build == TITO_PASS) {
             res->build = jobs[i].out.verdict;
             res->build_module = res->sources[i].module;
@@ -1480,7 +1540,8 @@ tt_status tito_milestone_receipt_to_json(json_t **out, const tito_milestone_resu
     put(time_o, "reference_train_s", jnum(rounded(r->reference_train_median, 1e6)), &bad);
     put(time_o, "trials", json_integer(r->time_trials), &bad);
     put(time_o, "ratio", jnum(rounded(r->time_ratio, 1e4)), &bad);
-    put(time_o, "unit", json_string("x reference (reference time / yours: higher is faster)"), &bad);
+    put(time_o, "unit", json_string("x reference (reference time / yours: higher is faster)"),
+        &bad);
     put(time_o, "samples_per_s", jnum(rounded(r->student.samples_per_second, 1)), &bad);
     put(time_o, "reference_samples_per_s", jnum(rounded(r->reference.samples_per_second, 1)), &bad);
 
@@ -1608,7 +1669,8 @@ tt_status tito_milestone_receipt_parse(tito_milestone_receipt *out, const char *
                             jerr.text);
     tt_status st = TT_OK;
     const json_t *schema = json_object_get(root, "schema"), *kind = json_object_get(root, "kind");
-    const json_t *number = json_object_get(root, "milestone"), *slug = json_object_get(root, "slug");
+    const json_t *number = json_object_get(root, "milestone");
+    const json_t *slug = json_object_get(root, "slug");
     const json_t *outcome = json_object_get(root, "outcome");
     const json_t *reached = json_object_get(root, "reached");
     const json_t *created = json_object_get(root, "created_at");
@@ -1622,7 +1684,8 @@ tt_status tito_milestone_receipt_parse(tito_milestone_receipt *out, const char *
         st = bad_receipt(origin, "schema", "expected \"%s\"", TITO_RECEIPT_SCHEMA);
         goto cleanup;
     }
-    if (!json_is_string(kind) || strcmp(json_string_value(kind), TITO_MILESTONE_RECEIPT_KIND) != 0) {
+    if (!json_is_string(kind) ||
+        strcmp(json_string_value(kind), TITO_MILESTONE_RECEIPT_KIND) != 0) {
         st = bad_receipt(origin, "kind", "expected \"%s\"", TITO_MILESTONE_RECEIPT_KIND);
         goto cleanup;
     }
@@ -1639,7 +1702,8 @@ tt_status tito_milestone_receipt_parse(tito_milestone_receipt *out, const char *
     bool known = false;
     for (int k = TITO_MILESTONE_REACHED; k <= TITO_MILESTONE_NO_RESULT && !known; k++)
         if (json_is_string(outcome) &&
-            strcmp(json_string_value(outcome), tito_milestone_outcome_name((tito_milestone_outcome)k)) == 0) {
+            strcmp(json_string_value(outcome),
+                   tito_milestone_outcome_name((tito_milestone_outcome)k)) == 0) {
             out->outcome = (tito_milestone_outcome)k;
             known = true;
         }
@@ -1651,7 +1715,8 @@ tt_status tito_milestone_receipt_parse(tito_milestone_receipt *out, const char *
     out->reached = out->outcome == TITO_MILESTONE_REACHED;
     if (!json_is_boolean(reached) || json_is_true(reached) != out->reached) {
         st = bad_receipt(origin, "reached", "expected %s (the outcome is \"%s\")",
-                         out->reached ? "true" : "false", tito_milestone_outcome_name(out->outcome));
+                         out->reached ? "true" : "false",
+                         tito_milestone_outcome_name(out->outcome));
         goto cleanup;
     }
     if (!json_is_string(created) || !utc_text(json_string_value(created))) {
@@ -1669,7 +1734,8 @@ tt_status tito_milestone_receipt_parse(tito_milestone_receipt *out, const char *
         const json_t *bj = json_array_get(bars, i);
         tito_milestone_bar_result *br = &out->bars[i];
         br->bar = m->bars[i];
-        const json_t *metric = json_object_get(bj, "metric"), *cmp = json_object_get(bj, "comparison");
+        const json_t *metric = json_object_get(bj, "metric");
+        const json_t *cmp = json_object_get(bj, "comparison");
         const json_t *bar = json_object_get(bj, "bar"), *met = json_object_get(bj, "met");
         char field[32];
         snprintf(field, sizeof field, "bars[%zu]", i);
@@ -1700,7 +1766,8 @@ tt_status tito_milestone_receipt_parse(tito_milestone_receipt *out, const char *
         st = bad_receipt(origin, "reached", "true, but a bar is not met");
         goto cleanup;
     }
-    if (!json_is_object(time_o) || !number_or_null(json_object_get(time_o, "ratio"), &out->time_ratio)) {
+    if (!json_is_object(time_o) ||
+        !number_or_null(json_object_get(time_o, "ratio"), &out->time_ratio)) {
         st = bad_receipt(origin, "time.ratio", "expected a number or null");
         goto cleanup;
     }
