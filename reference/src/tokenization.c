@@ -173,6 +173,7 @@ typedef struct pair_count {
 typedef struct pair_table {
     pair_count *slots;
     size_t mask; /* capacity - 1, capacity a power of two */
+    int shift;   /* 64 - log2(capacity) */
 } pair_table;
 
 static uint64_t pair_key(int32_t left, int32_t right)
@@ -184,8 +185,11 @@ static uint64_t pair_key(int32_t left, int32_t right)
 static tt_status pair_table_init(pair_table *t, size_t pairs)
 {
     size_t cap = 16;
-    while (cap < 2 * pairs)
+    t->shift = 60;
+    while (cap < 2 * pairs) {
         cap *= 2;
+        t->shift--;
+    }
     t->slots = tt_malloc(cap * sizeof *t->slots);
     if (!t->slots)
         return TT_ERR_NOMEM;
@@ -201,8 +205,9 @@ static void pair_table_clear(pair_table *t)
 
 static void pair_table_add(pair_table *t, uint64_t key)
 {
-    /* A multiplicative hash spreads consecutive ids over the table. */
-    size_t i = (size_t)((key * 0x9E3779B97F4A7C15u) >> 17) & t->mask;
+    /* Fibonacci hashing: the top bits of the product depend on every bit of the key
+     * (the low bits would ignore the left id's high bits, and collide). */
+    size_t i = (size_t)((key * 0x9E3779B97F4A7C15u) >> t->shift);
     while (t->slots[i].key != PAIR_EMPTY && t->slots[i].key != key)
         i = (i + 1) & t->mask;
     if (t->slots[i].key == PAIR_EMPTY) {
@@ -278,7 +283,7 @@ tt_status tt_bpe_train(tt_bpe **out, const char *corpus, size_t len, size_t voca
                             TT_BPE_BYTE_TOKENS, (long)INT32_MAX);
     tt_status st = TT_OK;
     int32_t *ids = NULL;
-    pair_table table = {NULL, 0};
+    pair_table table = {NULL, 0, 0};
     tt_bpe *bpe = tt_calloc(1, sizeof *bpe);
     if (!bpe)
         return TT_ERR_NOMEM;
