@@ -149,6 +149,7 @@ typedef struct ms_result {
 extern const ms_spec ms_perceptron; /* 1, 01_perceptron.c */
 extern const ms_spec ms_xor;        /* 2, 02_xor.c */
 extern const ms_spec ms_digits_mlp; /* 3, 03_mlp.c */
+extern const ms_spec ms_digits_cnn; /* 4, 04_cnn.c */
 
 /* Run the milestone: parse argv, train, report. Returns the exit status (enum ms_exit). */
 int ms_main(const ms_spec *spec, int argc, char **argv);

@@ -13,6 +13,8 @@
  *   MUTANT_NO_BACKWARD     tt_backward does nothing: no gradient ever reaches a weight
  *   MUTANT_CUT_HIDDEN      ReLU and Tanh do not record themselves: the graph is cut
  *                          after the first layer, as a Flatten that copies would cut it
+ *   MUTANT_CUT_FLATTEN     a reshape of a 4-D tensor to 2-D (Flatten's) does not record
+ *                          itself: the convolutions before it get no gradient
  *   MUTANT_FLIPPED_GRAD    every gradient has the wrong sign (a backward function's sign
  *                          error taken to the extreme): gradient ascent
  *   MUTANT_LR_TOO_HIGH     the learning rate is 1000 times the program's
@@ -56,6 +58,23 @@ tt_status __wrap_tt_autograd_record(tt_tensor *out, const tt_op *op, int n_input
     return __real_tt_autograd_record(out, op, n_inputs, inputs, args, saved);
 }
 
+#elif defined(MUTANT_CUT_FLATTEN)
+/* tt_flatten's call of tt_tensor_reshape crosses object files (spatial.o -> tensor.o),
+ * so the wrap sees it; the layer's own call of tt_flatten would not. */
+tt_status __real_tt_tensor_reshape(tt_tensor **out, tt_tensor *t, int ndim,
+                                   const ptrdiff_t *shape);
+tt_status __wrap_tt_tensor_reshape(tt_tensor **out, tt_tensor *t, int ndim,
+                                   const ptrdiff_t *shape);
+tt_status __wrap_tt_tensor_reshape(tt_tensor **out, tt_tensor *t, int ndim,
+                                   const ptrdiff_t *shape)
+{
+    if (!t || t->ndim != 4 || ndim != 2)
+        return __real_tt_tensor_reshape(out, t, ndim, shape);
+    bool was = tt_grad_set_enabled(false);
+    tt_status st = __real_tt_tensor_reshape(out, t, ndim, shape);
+    tt_grad_set_enabled(was);
+    return st;
+}
 #elif defined(MUTANT_FLIPPED_GRAD)
 
 tt_status __real_tt_optimizer_step(tt_optimizer *opt);
