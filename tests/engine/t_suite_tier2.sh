@@ -61,6 +61,14 @@ case $module in
     bug_check="✗ bpe.tie_break "
     bug_message="merges\[0\]: expected 97.0, got 99.0"
     ;;
+11)
+    slug=11_embeddings name=embeddings
+    # The lookup's backward overwrites a row instead of adding: a repeated id keeps
+    # only its last gradient row.
+    bug='s/row\[j\] += gv\[p \* dim + j\];/row[j] = gv[p * dim + j];/'
+    bug_check="✗ lookup.backward_repeats "
+    bug_message="weight.grad\[1,0\]: expected"
+    ;;
 *)
     echo "t_suite_tier2.sh: no planted bug for module '$module'" >&2
     exit 2
