@@ -49,7 +49,7 @@ refute "not JSON: nothing made" test -e ws-notjson
 edit passbar 's/"pass_bar": 0.8/"pass_bar": 80/'
 bad passbar 'modules[0].pass_bar: expected a number above 0 and at most 1, got 80'
 
-edit band 's/{"min_ratio": 0.25, "points": 15}/{"min_ratio": 0.25, "points": 20}/'
+edit band 's/{"min_ratio": 0.2, "points": 15}/{"min_ratio": 0.2, "points": 20}/'
 bad band "modules[0].speed_bands[0].points: 20 is more than the module's speed points (15)"
 
 edit url 's|"url": ""|"url": "lb.example.com"|'
