@@ -396,6 +396,18 @@ void lb_api_submit(lb_server *srv, lb_request *req, lb_response *res)
         goto cleanup;
     if (!read_receipt(req, res, json_object_get(payload, "receipt"), &sub))
         goto cleanup;
+    /* A duplicate is answered before the rate limit: a retry, or someone replaying a
+     * captured envelope, costs the key nothing. */
+    bool known = false;
+    if (lb_submission_find(srv->store, student.key_id, sub.id, &ack, &known) != TT_OK) {
+        internal_error(res, req);
+        goto cleanup;
+    }
+    if (known) {
+        duplicate_response(res, req, ack, "submission");
+        ack = NULL;
+        goto cleanup;
+    }
     int retry_after = 0;
     if (!lb_ratelimit_take(srv->ratelimit, student.key_id, monotonic_seconds(), &retry_after)) {
         snprintf(res->retry_after, sizeof res->retry_after, "%d", retry_after);

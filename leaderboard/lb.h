@@ -176,6 +176,9 @@ typedef struct lb_submission {
 tt_status lb_submission_store(lb_store *store, const lb_submission *sub, const void *envelope,
                               size_t envelope_len, time_t now, json_t **ack, bool *duplicate);
 
+/* The acknowledgement of submission `id` of key `key_id` when it is stored (*found). */
+tt_status lb_submission_find(lb_store *store, const char *key_id, const char *id, json_t **ack, bool *found);
+
 typedef struct lb_verification {
     char id[33];
     char course_id[LB_COURSE_ID_MAX + 1];

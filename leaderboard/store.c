@@ -734,6 +734,16 @@ static tt_status find_ack(lb_store *store, const char *sql, const char *a, const
     return st;
 }
 
+tt_status lb_submission_find(lb_store *store, const char *key_id, const char *id, json_t **ack, bool *found)
+{
+    *ack = NULL;
+    pthread_mutex_lock(&store->lock);
+    tt_status st = find_ack(store, "SELECT " SUBMISSION_ACK_COLUMNS " FROM submissions WHERE key_id = ? AND id = ?",
+                            key_id, id, ack, found);
+    pthread_mutex_unlock(&store->lock);
+    return st;
+}
+
 tt_status lb_submission_store(lb_store *store, const lb_submission *sub, const void *envelope,
                               size_t envelope_len, time_t now, json_t **ack, bool *duplicate)
 {
