@@ -69,6 +69,13 @@ case $module in
     bug_check="✗ lookup.backward_repeats "
     bug_message="weight.grad\[1,0\]: expected"
     ;;
+12)
+    slug=12_attention name=attention
+    # The mask convention inverted: 0 read as "may attend", 1 as "blocked".
+    bug='s/yr\[j\] = allow;/yr[j] = 1.0f - allow;/; s/if (allow == 1.0f \&\& /if (allow == 0.0f \&\& /'
+    bug_check="✗ softmax.blocked_exact "
+    bug_message="out\[0,1\]: expected 0.006692851, got 0.0"
+    ;;
 *)
     echo "t_suite_tier2.sh: no planted bug for module '$module'" >&2
     exit 2
