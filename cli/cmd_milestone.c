@@ -393,14 +393,16 @@ int cmd_milestone_status(int argc, char **argv, tito_context *ctx)
 
 /* ------------------------------------------------------------------- run */
 
-/* Progress of a run, on stdout: one line per phase; on a terminal the student's run
- * gets a line that counts the seconds (tito cannot see inside the sandboxed program). */
+/* Progress of a run, on stdout: one line per phase; on a terminal each phase's line
+ * counts the seconds while it lasts (tito cannot see inside the sandboxed tools and
+ * program, so it shows time, and for your run the reference's time to compare). */
 typedef struct progress_state {
     bool quiet;
     bool live;
     pthread_t ticker;
     bool ticking;
     atomic_bool stop;
+    tito_milestone_phase phase;
     double started, expected;
 } progress_state;
 
@@ -428,8 +430,9 @@ static void *tick(void *arg)
     progress_state *ps = arg;
     while (!atomic_load(&ps->stop)) {
         double t = now_seconds() - ps->started;
-        printf("\r\033[K  %-40s %.1f s (the reference: %.1f s)", phase_words(TITO_MILESTONE_PHASE_RUN_STUDENT),
-               t, ps->expected);
+        printf("\r\033[K  %-40s %.1f s", phase_words(ps->phase), t);
+        if (ps->expected > 0)
+            printf(" (the reference: %.2f s)", ps->expected);
         fflush(stdout);
         struct timespec pause = {0, 100 * 1000 * 1000};
         nanosleep(&pause, NULL);
@@ -444,7 +447,8 @@ static void on_progress(void *ctx, const tito_milestone_event *e)
         return;
     const char *reset = tito_sgr(stdout, TITO_STYLE_RESET);
     if (!e->done) {
-        if (e->phase == TITO_MILESTONE_PHASE_RUN_STUDENT && ps->live) {
+        if (ps->live) {
+            ps->phase = e->phase;
             ps->started = now_seconds();
             ps->expected = e->expected_seconds;
             atomic_store(&ps->stop, false);
@@ -456,7 +460,7 @@ static void on_progress(void *ctx, const tito_milestone_event *e)
         fflush(stdout);
         return;
     }
-    if (ps->ticking && e->phase == TITO_MILESTONE_PHASE_RUN_STUDENT) {
+    if (ps->ticking) {
         atomic_store(&ps->stop, true);
         pthread_join(ps->ticker, NULL);
         ps->ticking = false;
@@ -678,7 +682,10 @@ int cmd_milestone_run(int argc, char **argv, tito_context *ctx)
     snprintf(dot_tito, sizeof dot_tito, "%s/.tito", ws->root);
     config_dir(config, sizeof config);
     const char *hidden[] = {dot_tito, config[0] ? config : NULL, NULL};
-    progress_state ps = {.quiet = as_json, .live = !as_json && isatty(STDOUT_FILENO)};
+    /* Redrawing a line needs a terminal that understands \r and erase-line. */
+    const char *term = getenv("TERM");
+    bool live = !as_json && isatty(STDOUT_FILENO) && !(term && strcmp(term, "dumb") == 0);
+    progress_state ps = {.quiet = as_json, .live = live};
     atomic_init(&ps.stop, false);
     tito_milestone_options mo = TITO_MILESTONE_OPTIONS_INIT;
     mo.hidden_paths = hidden;
