@@ -834,6 +834,12 @@ static int grade_one(tito_context *ctx, const tito_kit *kit, const tito_module *
 
 int cmd_grade(int argc, char **argv, tito_context *ctx)
 {
+    /* `tito grade --batch ROSTER`: the instructor's batch, with options of its own and
+     * no workspace (cli/cmd_batch.c). */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--batch") == 0 || strncmp(argv[i], "--batch=", 8) == 0)
+            return cmd_grade_batch(argc, argv, ctx);
+    const char *batch = NULL; /* only for --help: --batch never reaches the parser below */
     grade_flags fl;
     memset(&fl, 0, sizeof fl);
     const tito_option options[] = {
@@ -851,6 +857,8 @@ int cmd_grade(int argc, char **argv, tito_context *ctx)
                       "skip the speed measurement (a partial grade: not recorded)"),
         TITO_OPT_BOOL('v', "verbose", &fl.verbose,
                       "every check on its own line, and the compiler's whole output"),
+        TITO_OPT_STRING(0, "batch", &batch, "ROSTER",
+                        "instructors: grade a whole class (`tito grade --batch ROSTER --help`)"),
         TITO_OPT_END,
     };
     int st = tito_parse_options(ctx, &argc, argv, options);

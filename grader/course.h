@@ -14,6 +14,12 @@
  * so an instructor's typo never becomes a silent default. Fields marked optional in the
  * documentation get their defaults here, and nowhere else.
  *
+ * A course may also give each module a deadline and the course a late policy (grace
+ * days each student may spend over the term, a penalty per late day with a cap, how
+ * late work may still come in, and extensions for named students): batch grading
+ * (grader/batch.h) takes each module's commit by them, and grader/late.h does the
+ * arithmetic.
+ *
  * Memory: a tito_course and everything in it belong to the caller of the loader and
  * go with one tito_course_free. Nothing here prints.
  */
@@ -37,6 +43,8 @@ typedef struct tito_speed_band {
 
 typedef struct tito_course_module {
     const tito_module *module; /* the entry of the module table */
+    bool has_deadline;         /* false: no deadline (batch grading takes the latest work) */
+    long long deadline;        /* seconds since the epoch, UTC */
     double weight;             /* share of the course grade, relative to the others */
     double pass_bar;           /* fraction of the possible points that completes it, (0, 1] */
     int points_correctness;
@@ -46,6 +54,24 @@ typedef struct tito_course_module {
     size_t n_bands;
 } tito_course_module;
 
+/* An extension: `days` more for one student, on one module or (module NULL) on all. */
+typedef struct tito_extension {
+    char *student;             /* a roster id */
+    const tito_module *module; /* NULL: every module */
+    int days;
+} tito_extension;
+
+/* What happens to work that comes in after a deadline (docs/course-file.md). */
+typedef struct tito_late_policy {
+    int grace_days;         /* days each student may be late over the whole term, free */
+    double penalty_per_day; /* percent of a module's points per late day beyond grace */
+    double penalty_cap;     /* the most percent a module can lose */
+    int max_late_days;      /* commits later than this many days after a deadline do not
+                             * count; -1: no limit (the cap decides) */
+    tito_extension *extensions;
+    size_t n_extensions;
+} tito_late_policy;
+
 typedef struct tito_course {
     char *id;              /* "tinytorch-c-2026": what a workspace records and checks */
     char *title;           /* "TinyTorch-C 2026" */
@@ -53,6 +79,9 @@ typedef struct tito_course {
     char *leaderboard_url; /* "" when the course has no leaderboard */
     bool unlock_in_order;  /* module N needs module N-1 completed */
     unsigned cpu_s, mem_mb, wall_s; /* limits of one probe run */
+    /* Without a "late_policy" in the file: no grace, no penalty, max_late_days 0 (a
+     * deadline is strict), no extensions. */
+    tito_late_policy late;
     /* One entry per module of the table, in table order (whatever the file's order). */
     tito_course_module *modules;
     size_t n_modules;
@@ -79,7 +108,10 @@ tt_status tito_course_builtin(tito_course **out);
 
 /* The course in effect for a command: the file `path` when it is not NULL, else the
  * file named by the environment variable TITO_COURSE when it is set and not empty,
- * else the built-in course. Errors: those of tito_course_load. */
+ * else the course file a release installed next to tito
+ * (<directory of tito>/../share/tinytorch/course.json, when there is one: `tito course
+ * release` puts the instructor's course there), else the built-in course.
+ * Errors: those of tito_course_load. */
 tt_status tito_course_resolve(tito_course **out, const char *path);
 
 /* Free a course; NULL does nothing. */
@@ -95,6 +127,14 @@ int tito_course_module_possible(const tito_course_module *cm);
 /* The speed points a ratio earns: those of the first band (highest min_ratio first)
  * whose min_ratio the ratio reaches, else 0. */
 int tito_course_speed_points(const tito_course_module *cm, double ratio);
+
+/* The extension of `student` on module m in days: the entry naming that module, else
+ * the student's entry for every module, else 0. */
+int tito_course_extension_days(const tito_course *course, const char *student, const tito_module *m);
+
+/* Whether `id` is a well-formed student id (roster ids and extensions): 1 to 64 of
+ * letters, digits and . _ - @, starting with a letter or digit. */
+bool tito_student_id_valid(const char *id);
 
 /* Whether `earned` of `possible` points meet the module's pass bar (so the grade
  * completes the module). False when possible <= 0. */

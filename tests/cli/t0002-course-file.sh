@@ -27,7 +27,7 @@ edit weight "s/\"slug\": \"$s3\", \"weight\": 1/\"slug\": \"$s3\", \"weight\": \
 bad weight 'modules[2].weight: expected a number, got "ten"'
 
 edit unknown 's/"unlock_in_order": false/"unlock_in_ordr": true/'
-bad unknown 'unlock_in_ordr: unknown field (the fields here are: schema, id, title, term, unlock_in_order, limits, leaderboard, modules)'
+bad unknown 'unlock_in_ordr: unknown field (the fields here are: schema, id, title, term, unlock_in_order, limits, leaderboard, late_policy, modules)'
 
 edit noslug "s/\"slug\": \"$s2\"/\"slug\": \"02_convolutions\"/"
 bad noslug 'modules[1].slug: no module "02_convolutions" in the module table'
