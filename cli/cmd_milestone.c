@@ -622,7 +622,8 @@ int cmd_milestone_run(int argc, char **argv, tito_context *ctx)
     bool as_json = false, no_cache = false;
     const tito_option options[] = {
         TITO_OPT_BOOL(0, "json", &as_json, "print the receipt (JSON) instead of a report"),
-        TITO_OPT_BOOL(0, "no-cache", &no_cache, "link the program on the reference again"),
+        TITO_OPT_BOOL(0, "no-cache", &no_cache,
+                      "build everything again (no cached program or objects)"),
         TITO_OPT_END,
     };
     int st = tito_parse_options(ctx, &argc, argv, options);
