@@ -554,7 +554,7 @@ tt_status lb_submission_times(lb_store *store, const char *course, int64_t **out
 {
     times t = {NULL, 0, 0, false};
     const char *args[] = {course};
-    tt_status st = lb_store_each_row(store, "SELECT received_unix FROM submissions WHERE course_id = ? ORDER BY seq",
+    tt_status st = lb_store_each_row(store, "SELECT received_unix FROM submissions WHERE course_id = ? ORDER BY received_unix",
                                      args, 1, time_row, &t);
     if (st == TT_OK && t.failed)
         st = tt_error_set(TT_ERR_NOMEM, "times: no memory");

@@ -38,7 +38,7 @@ static const char style[] =
     "svg .axis{stroke:#9aa3ad;stroke-width:1}"
     ".progress{display:inline-block;width:160px;height:10px;background:#e3e6ea;vertical-align:middle}"
     ".progress span{display:block;height:10px;background:#3b7dd8}"
-    "footer{color:#5b6570;font-size:.85em;padding-bottom:30px}";
+    "footer{color:#5b6570;font-size:.85em;padding-bottom:30px}.scroll{overflow-x:auto}";
 
 static void page_start(lb_buf *b, const char *title)
 {
@@ -388,7 +388,9 @@ static void header_cell(lb_buf *b, const char *label, const char *key, const cha
     lb_buf_printf(b, "<th class=\"%s%s%s\"><a href=\"?sort=", num ? "num" : "", sorted ? " sorted" : "",
                   sorted && !desc ? " asc" : "");
     lb_buf_url(b, key);
-    lb_buf_printf(b, "&amp;dir=%s\">", next_desc ? "desc" : "asc");
+    lb_buf_printf(b, "&amp;dir=%s\" title=\"", next_desc ? "desc" : "asc");
+    lb_buf_html(b, key);
+    lb_buf_puts(b, "\">");
     lb_buf_html(b, label);
     lb_buf_puts(b, "</a></th>");
 }
@@ -450,7 +452,7 @@ static void ranking_table(lb_buf *b, json_t *doc, const char *course, const char
     sort_desc = desc;
     qsort(rows, n, sizeof *rows, cmp_rows);
 
-    lb_buf_puts(b, "<table id=\"ranking-table\">\n<thead><tr>");
+    lb_buf_puts(b, "<div class=\"scroll\"><table id=\"ranking-table\">\n<thead><tr>");
     header_cell(b, "#", "rank", sort, desc, false, true);
     header_cell(b, "Student", "name", sort, desc, false, false);
     header_cell(b, "Total", "total", sort, desc, true, true);
@@ -458,7 +460,10 @@ static void ranking_table(lb_buf *b, json_t *doc, const char *course, const char
     json_t *m;
     json_array_foreach(modules, i, m)
     {
-        header_cell(b, json_string_value(m), json_string_value(m), sort, desc, true, true);
+        /* "01": the column stays narrow; the slug is its title. */
+        char number[3];
+        snprintf(number, sizeof number, "%.2s", json_string_value(m));
+        header_cell(b, number, json_string_value(m), sort, desc, true, true);
     }
     header_cell(b, "Milestones", "milestones", sort, desc, true, true);
     header_cell(b, "Capstone", "capstone", sort, desc, true, true);
@@ -507,12 +512,20 @@ static void ranking_table(lb_buf *b, json_t *doc, const char *course, const char
         }
         bool verified = json_is_true(json_object_get(e, "verified"));
         const char *status = json_is_null(rank) ? "" : verified ? "verified" : "self-reported";
-        lb_buf_printf(b, "<td class=\"status %s\">%s</td><td class=\"last\">", status, status);
-        json_t *last = json_object_get(e, "last_submission_at");
-        lb_buf_html(b, json_is_string(last) ? json_string_value(last) : "");
-        lb_buf_puts(b, "</td></tr>\n");
+        lb_buf_printf(b, "<td class=\"status %s\">%s</td>", status, status);
+        /* "2026-11-29 00:12" in the cell, the exact time in its title. */
+        const char *last = json_string_value(json_object_get(e, "last_submission_at"));
+        if (last && strlen(last) >= 16) {
+            lb_buf_puts(b, "<td class=\"last\" title=\"");
+            lb_buf_html(b, last);
+            lb_buf_printf(b, "\">%.10s %.5s</td></tr>\n", last, last + 11);
+        } else {
+            lb_buf_puts(b, "<td class=\"last\"></td></tr>\n");
+        }
     }
-    lb_buf_puts(b, "</tbody>\n</table>\n");
+    lb_buf_puts(b, "</tbody>\n</table></div>\n");
+    lb_buf_puts(b, "<p class=\"meta\">Module columns: the best score (of 100 for most modules); &#10003; verified. "
+                   "Capstone: the headline figure of the highest milestone submitted.</p>\n");
     free(rows);
 }
 

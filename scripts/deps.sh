@@ -25,10 +25,13 @@ packages=(
   bubblewrap        # sandboxing student code
   libxml2-utils     # xmllint: the JUnit exporter's output is checked with it
   jq                # tests/cli: reading tito's --json output
+  curl              # tests/leaderboard: reading the leaderboard's API and pages
+  chromium          # tests/leaderboard: the leaderboard page in a headless browser (label browser)
 )
 dev_packages=(
   python3-numpy     # tests/fixtures/gen_*.py
   python3-sklearn   # milestones/data/make_digits.py (the digits data)
+  python3-cryptography  # tests/leaderboard/gen_dsse_vectors.py (independent Ed25519 vectors)
 )
 
 want=("${packages[@]}")
