@@ -64,6 +64,9 @@ typedef struct module_run {
 
 #define RESULTS_DIR ".tito/results"
 
+/* When this command graded: one instant for the receipts it writes and prints. */
+static time_t grade_time;
+
 /* ------------------------------------------------------------ helpers */
 
 static int parse_flags(grade_flags *fl, grade_mode mode)
@@ -352,12 +355,12 @@ static int record_grade(tito_context *ctx, module_run *run)
     char path[4300];
     tt_status st = tito_workspace_path(path, sizeof path, ws, run->receipt);
     if (st == TT_OK)
-        st = tito_receipt_write(path, g, 0);
+        st = tito_receipt_write(path, g, grade_time);
     if (st != TT_OK)
         return tito_fail(st);
     const tito_course_module *cm = tito_course_module_of(ctx->course, run->m);
     tito_progress_record_grade(ws->progress, cm, g->earned, g->possible, g->provenance.commit,
-                               time(NULL), &run->newly_completed);
+                               grade_time, &run->newly_completed);
     st = tito_workspace_save_progress(ws);
     if (st != TT_OK)
         return tito_fail(st);
@@ -381,11 +384,11 @@ static tt_status render(char **out, const grade_flags *fl, const tito_grade *con
     tito_export_options eo = TITO_EXPORT_OPTIONS_INIT;
     if (fl->json) {
         if (n == 1)
-            return tito_receipt_dumps(out, grades[0], 0);
+            return tito_receipt_dumps(out, grades[0], grade_time);
         json_t *arr = json_array();
         for (size_t i = 0; arr && i < n; i++) {
             json_t *r = NULL;
-            tt_status st = tito_receipt_to_json(&r, grades[i], 0);
+            tt_status st = tito_receipt_to_json(&r, grades[i], grade_time);
             if (st != TT_OK) {
                 json_decref(arr);
                 return st;
@@ -560,6 +563,7 @@ static void grade_summary(const tito_context *ctx, const module_run *run, const 
 
 int cmd_module_test(int argc, char **argv, tito_context *ctx)
 {
+    grade_time = time(NULL);
     grade_flags fl;
     memset(&fl, 0, sizeof fl);
     const tito_option options[] = {
@@ -834,6 +838,7 @@ static int grade_one(tito_context *ctx, const tito_kit *kit, const tito_module *
 
 int cmd_grade(int argc, char **argv, tito_context *ctx)
 {
+    grade_time = time(NULL);
     /* `tito grade --batch ROSTER`: the instructor's batch, with options of its own and
      * no workspace (cli/cmd_batch.c). */
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
@@ -906,6 +911,7 @@ int cmd_grade(int argc, char **argv, tito_context *ctx)
 
 int cmd_module_complete(int argc, char **argv, tito_context *ctx)
 {
+    grade_time = time(NULL);
     grade_flags fl;
     memset(&fl, 0, sizeof fl);
     const tito_option options[] = {
