@@ -66,6 +66,15 @@ static tt_status nomem(void)
     return tt_error_set(TT_ERR_NOMEM, "out of memory while checking a milestone");
 }
 
+/* The build's compiler and flags, one line, for cache keys: the same bytes compiled
+ * otherwise are another object. */
+static void toolchain_text(char *buf, size_t size, const tito_build *b)
+{
+    size_t len = (size_t)snprintf(buf, size, "%s", b->compiler ? b->compiler : "");
+    for (size_t i = 0; b->cflags && b->cflags[i] && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, " %s", b->cflags[i]);
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -707,9 +716,10 @@ static bool cache_dir_of(char *buf, size_t size, const tito_build *b,
 {
     if (!b->cache_dir)
         return false;
-    char text[3 * TITO_KIT_HASH_SIZE + 600], key[TITO_KIT_HASH_SIZE];
-    snprintf(text, sizeof text, "%s %s %s %s", b->reference_hash, res->milestone_hash,
-             b->compiler ? b->compiler : "", res->milestone->slug);
+    char text[3 * TITO_KIT_HASH_SIZE + 1200], key[TITO_KIT_HASH_SIZE], tools[1024];
+    toolchain_text(tools, sizeof tools, b);
+    snprintf(text, sizeof text, "%s %s %s %s", b->reference_hash, res->milestone_hash, tools,
+             res->milestone->slug);
     tito_kit_sha256(key, text, strlen(text));
     int n = snprintf(buf, size, "%s/%.32s", b->cache_dir, key + 7);
     return n > 0 && (size_t)n < size;
@@ -816,17 +826,18 @@ static tt_status build_reference(tito_build *b, tito_milestone_result *res, cons
     return TT_OK;
 }
 
-/* <cache>/objects/<key>.o for a student's file: its bytes, the compiler and the
- * headers (in milestone_hash) make the object; "" and false without a cache. */
+/* <cache>/objects/<key>.o for a student's file: its bytes, the compiler, its flags and
+ * the headers (in milestone_hash) make the object; "" and false without a cache. */
 static bool object_cache_path(char *buf, size_t size, const tito_build *b,
                               const tito_milestone_result *res, const tito_milestone_source *src)
 {
     buf[0] = '\0';
     if (!b->cache_dir)
         return false;
-    char text[3 * TITO_KIT_HASH_SIZE + 600], key[TITO_KIT_HASH_SIZE];
-    snprintf(text, sizeof text, "%s %s %s %s", src->hash, res->milestone_hash,
-             b->compiler ? b->compiler : "", src->module->name);
+    char text[3 * TITO_KIT_HASH_SIZE + 1200], key[TITO_KIT_HASH_SIZE], tools[1024];
+    toolchain_text(tools, sizeof tools, b);
+    snprintf(text, sizeof text, "%s %s %s %s", src->hash, res->milestone_hash, tools,
+             src->module->name);
     tito_kit_sha256(key, text, strlen(text));
     int n = snprintf(buf, size, "%s/objects/%.32s.o", b->cache_dir, key + 7);
     return n > 0 && (size_t)n < size;
