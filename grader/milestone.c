@@ -224,6 +224,7 @@ static void release_models(tito_milestone_report *rep)
 {
     for (size_t i = 0; i < rep->n_models; i++) {
         free(rep->models[i].key);
+        free(rep->models[i].loss);
         free(rep->models[i].label);
         free(rep->models[i].model);
         free(rep->models[i].history);
@@ -248,21 +249,22 @@ static tt_status read_models(tito_milestone_report *rep, const json_t *runs, boo
         const json_t *run = json_array_get(runs, i);
         tito_milestone_model *mod = &rep->models[rep->n_models++];
         const json_t *label = json_object_get(run, "label"), *model = json_object_get(run, "model");
-        const json_t *key = json_object_get(run, "key");
+        const json_t *key = json_object_get(run, "key"), *loss = json_object_get(run, "loss");
         const json_t *history = json_object_get(run, "history");
         if (!json_is_object(run) || !json_is_string(label) || !json_is_string(model) ||
             !json_is_array(history) || json_array_size(history) > (size_t)rep->epochs ||
-            (key && !json_is_string(key)))
+            (key && !json_is_string(key)) || (loss && !json_is_string(loss)))
             return set_problem(rep,
                                RESULT_FILE ": runs[%zu]: expected an object with a label, a "
                                            "model and a history of at most %ld epochs",
                                i, rep->epochs);
         mod->key = tito_utf8_dup(key ? json_string_value(key) : "");
+        mod->loss = tito_utf8_dup(loss ? json_string_value(loss) : "");
         mod->label = tito_utf8_dup(json_string_value(label));
         mod->model = tito_utf8_dup(json_string_value(model));
         size_t nh = json_array_size(history);
         mod->history = nh ? calloc(nh, sizeof *mod->history) : NULL;
-        if (!mod->key || !mod->label || !mod->model || (nh && !mod->history))
+        if (!mod->key || !mod->loss || !mod->label || !mod->model || (nh && !mod->history))
             return nomem();
         for (size_t e = 0; e < nh; e++) {
             const json_t *rec = json_array_get(history, e);
@@ -1293,11 +1295,12 @@ const char *tito_milestone_shortfall(char *buf, size_t size, const tito_mileston
     return buf;
 }
 
-/* What a model that learned nothing gets on the test split: two classes for the
- * perceptron and XOR, ten digits. */
-static double chance_of(const tito_milestone *m)
+/* What a model that learned nothing gets on the test split, from its loss: binary
+ * cross-entropy is two balanced classes; the course's cross-entropy classifiers read the
+ * ten digits. */
+static double chance_of(const tito_milestone_model *mod)
 {
-    return m->number == 3 ? 0.1 : 0.5;
+    return mod && strcmp(mod->loss, "cross_entropy") == 0 ? 0.1 : 0.5;
 }
 
 /* The symptoms of docs/milestones.md's table, in its words. */
@@ -1400,18 +1403,20 @@ size_t tito_milestone_causes(const char **causes, size_t max, const tito_milesto
     metric_of(s, key, &change);
     snprintf(key, sizeof key, "%sfinal_loss", prefix);
     metric_of(s, key, &loss);
-    double chance = chance_of(m);
-
     /* The loss over the epochs of that model: gradient ascent makes it climb from the
      * first epoch to the last and never dip below where it started (measured with
      * tests/milestones/mutants.c: x3 to x4000), where gradients that pile up make it
      * dip first or wander. */
     bool climbs = false;
+    const tito_milestone_model *model = NULL;
     for (size_t i = 0; i < s->n_models; i++) {
         const tito_milestone_model *mod = &s->models[i];
         char want[80];
         snprintf(want, sizeof want, "%s%s", mod->key, mod->key[0] ? "_" : "");
-        if (strcmp(want, prefix) != 0 || mod->n_history < 2)
+        if (strcmp(want, prefix) != 0)
+            continue;
+        model = mod;
+        if (mod->n_history < 2)
             continue;
         double first = mod->history[0].loss, last = mod->history[mod->n_history - 1].loss;
         double lo = first, hi = first;
@@ -1423,6 +1428,7 @@ size_t tito_milestone_causes(const char **causes, size_t max, const tito_milesto
         climbs = isfinite(first) && isfinite(last) && first > 0 && last > 2.0 * first &&
                  lo >= 0.8 * first && last >= 0.8 * hi;
     }
+    double chance = chance_of(model);
 
     if (!isfinite(loss) || (acc_bar && !isfinite(acc)) || !isfinite(change))
         ADD(cause_nan);

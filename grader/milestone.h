@@ -110,6 +110,7 @@ typedef struct tito_milestone_epoch {
 /* One model the program trained ("runs" of the result file). */
 typedef struct tito_milestone_model {
     char *key;              /* prefix of its metrics ("mlp": "mlp_test_accuracy"), or "" */
+    char *loss;             /* "bce", "cross_entropy", "mse" (the result file's), or "" */
     char *label;            /* "mlp" */
     char *model;            /* "64-32-10 MLP (Linear, ReLU, Linear)" */
     tito_milestone_epoch *history;

@@ -94,6 +94,7 @@ static tito_milestone_result *fake_result(int number, const char *metrics, const
     r->student.n_models = 1;
     tito_milestone_model *mod = &r->student.models[0];
     mod->key = strdup(key);
+    mod->loss = strdup(number == 3 ? "cross_entropy" : "bce");
     mod->label = strdup(key[0] ? key : "model");
     mod->model = strdup("a model");
     mod->history = calloc(epochs, sizeof *mod->history);
