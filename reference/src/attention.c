@@ -7,11 +7,11 @@
  * so autograd differentiates it without code of its own.
  *
  * Why a masked softmax instead of adding -inf to blocked scores and calling
- * tt_softmax: both give exact zeros, but only a softmax that leaves blocked scores out
- * of its maximum makes a row's weights independent of the blocked scores bit for bit
- * (a larger maximum from a future key would shift every exp(s - m) by a rounding), and
- * -inf arithmetic turns a row with nothing allowed into nan silently, where this op
- * refuses it by name.
+ * tt_softmax: both give exact zeros, but -inf arithmetic turns a row with nothing
+ * allowed into nan silently (this op refuses it by name), and a blocked score that is
+ * itself inf or nan poisons its row. Leaving blocked positions out of the maximum and
+ * the sum makes a row's weights independent of its blocked scores bit for bit, which
+ * is what a causal model's "a later token never changes an earlier output" rests on.
  *
  * The backward recomputes the weights from the scores and the mask (the node keeps
  * both) rather than keeping a copy of them: a node may not hold its own output (that
