@@ -20,3 +20,57 @@ if [ -z "$program" ]; then
 fi
 echo "== $program"
 "$program" "$@"
+
+# ---- The course leaderboard (the leaderboard's section; docs/leaderboard.md) ----------
+# A local tito-leaderboard on a free port with a course and an enrollment token; a
+# student workspace whose module 01 is the reference solution, graded; `tito login`,
+# `tito submit`, `tito leaderboard`; then the address of the page with the result. The
+# demo's key and outbox live in a temporary folder, never in your ~/.config. The server
+# stops at the end (DEMO_KEEP_SERVER=1 keeps it serving until Ctrl-C).
+echo
+echo "== the course leaderboard"
+cmake --build "$build" -j2 --target tito tito-leaderboard tito_kit
+case $build in /*) bin=$build ;; *) bin=$(pwd)/$build ;; esac
+tito=$bin/cli/tito
+lb=$bin/leaderboard/tito-leaderboard
+demo=$(mktemp -d "${TMPDIR:-/tmp}/tito-demo-XXXXXX")
+server=
+stop_leaderboard() {
+  if [ -n "$server" ]; then
+    kill -TERM "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    server=
+  fi
+  rm -rf "$demo"
+}
+trap stop_leaderboard EXIT
+export XDG_CONFIG_HOME=$demo/config XDG_DATA_HOME=$demo/data
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+db=$demo/leaderboard.db
+"$lb" course create --db "$db" tinytorch-c-2026 --title "TinyTorch-C 2026 (demo)"
+token=$("$lb" token issue --db "$db" --course tinytorch-c-2026 "Demo Student" | cut -f1)
+"$lb" serve --db "$db" --port 0 --port-file "$demo/port" --log "$demo/server.log" &
+server=$!
+for _ in $(seq 200); do [ -s "$demo/port" ] && break; sleep 0.05; done
+url=http://127.0.0.1:$(cat "$demo/port")
+echo "== leaderboard listening on $url"
+(
+  cd "$demo"
+  "$tito" init workspace
+  cd workspace
+  "$tito" module start 01
+)
+cp reference/src/tensor.c "$demo/workspace/modules/01_tensor/tensor.c"
+(
+  cd "$demo/workspace"
+  "$tito" grade 01
+  "$tito" login "$url" "$token"
+  "$tito" submit
+  "$tito" leaderboard
+)
+echo
+echo "== the result on the leaderboard's page: $url/c/tinytorch-c-2026"
+if [ "${DEMO_KEEP_SERVER:-}" = 1 ]; then
+  echo "== serving until Ctrl-C"
+  wait "$server" || true
+fi
