@@ -7,8 +7,12 @@
  * (its epochs, seed, batch size and optimizer), through ms_train without output and
  * without the per-epoch evaluation the programs print. For each model: the median
  * training time of the trials and their spread ((max - min) / median), the throughput
- * in training samples per second, and the test accuracy reached. The trials must agree
- * on the accuracy (training is deterministic); the program fails when they do not.
+ * in training samples per second (images for the digits, tokens for milestone 5's
+ * language models: what `unit` says), and the test accuracy reached (the validation
+ * loss for a model without accuracy). The trials must agree on these (training is
+ * deterministic); the program fails when they do not. Milestones join as the table
+ * milestones.def lists them (the build defines TT_BENCH_MILESTONE_<n>); the
+ * transformer's forward and backward time per step is tt-bench-transformer's.
  *
  * These are the reference's times that a student's milestone run is compared with
  * (a ratio measured on the same machine), and the numbers docs/milestones.md quotes.
@@ -35,8 +39,22 @@ typedef struct row {
     size_t n_train;
     double median, spread;    /* seconds of training */
     double samples_per_second; /* at the median */
+    double work;               /* samples (or tokens) one training processes */
     double test_accuracy;
+    double test_loss;
 } row;
+
+/* What a milestone's throughput counts. */
+static const char *unit_of(const ms_spec *spec)
+{
+    return spec->number == 5 ? "tokens" : spec->number >= 3 ? "images" : "samples";
+}
+
+/* Equal, NaN included (a model without accuracy reports NaN every time). */
+static bool same(double a, double b)
+{
+    return a == b || (a != a && b != b);
+}
 
 static int by_value(const void *a, const void *b)
 {
@@ -61,7 +79,8 @@ static int measure(row *out, const ms_spec *spec, size_t k, const ms_data *data,
                     spec->number, tt_error_last());
             return 3;
         }
-        if (t > 0 && r.test_accuracy != out->test_accuracy) {
+        if (t > 0 && (!same(r.test_accuracy, out->test_accuracy) ||
+                      !same(r.test_loss, out->test_loss))) {
             fprintf(stderr,
                     "tt-bench-milestones: %s (milestone %d): test accuracy %.4f in trial 1, "
                     "%.4f in trial %d: training is not deterministic\n",
@@ -69,6 +88,8 @@ static int measure(row *out, const ms_spec *spec, size_t k, const ms_data *data,
             return 1;
         }
         out->test_accuracy = r.test_accuracy;
+        out->test_loss = r.test_loss;
+        out->work = r.samples_per_second * r.train_seconds;
         out->n_train = r.n_train;
         seconds[t] = r.train_seconds;
     }
@@ -76,9 +97,18 @@ static int measure(row *out, const ms_spec *spec, size_t k, const ms_data *data,
     out->median = trials % 2 ? seconds[trials / 2]
                              : 0.5 * (seconds[trials / 2 - 1] + seconds[trials / 2]);
     out->spread = out->median > 0 ? (seconds[trials - 1] - seconds[0]) / out->median : 0.0;
-    out->samples_per_second =
-        out->median > 0 ? (double)out->epochs * (double)out->n_train / out->median : 0.0;
+    out->samples_per_second = out->median > 0 ? out->work / out->median : 0.0;
     return 0;
+}
+
+/* A JSON number, or null for NaN (a model without accuracy). */
+static const char *json_num(char *buf, size_t size, double v)
+{
+    if (v != v)
+        snprintf(buf, size, "null");
+    else
+        snprintf(buf, size, "%.6g", v);
+    return buf;
 }
 
 static void print_json(const row *rows, size_t n, int trials)
@@ -87,12 +117,15 @@ static void print_json(const row *rows, size_t n, int trials)
            trials);
     for (size_t i = 0; i < n; i++) {
         const row *r = &rows[i];
+        char acc[32], loss[32];
         printf("    {\"milestone\": %d, \"key\": \"%s\", \"label\": \"%s\", \"epochs\": %ld, "
                "\"train_samples\": %zu, \"batch_size\": %zu,\n     \"train_seconds\": %.6g, "
-               "\"spread\": %.4f, \"samples_per_second\": %.6g, \"test_accuracy\": %.6g}%s\n",
+               "\"spread\": %.4f, \"samples_per_second\": %.6g, \"unit\": \"%s\",\n     "
+               "\"test_accuracy\": %s, \"test_loss\": %s}%s\n",
                r->spec->number, r->run->key, r->run->label, r->epochs, r->n_train,
                r->run->batch_size, r->median, r->spread, r->samples_per_second,
-               r->test_accuracy, i + 1 < n ? "," : "");
+               unit_of(r->spec), json_num(acc, sizeof acc, r->test_accuracy),
+               json_num(loss, sizeof loss, r->test_loss), i + 1 < n ? "," : "");
     }
     printf("  ]\n}\n");
 }
@@ -102,21 +135,33 @@ static void print_table(const row *rows, size_t n, int trials)
     printf("Reference training time per milestone model: median of %d trial%s on this "
            "machine, now.\n\n",
            trials, trials == 1 ? "" : "s");
-    printf("  %-3s %-44s %6s %6s %10s %7s %13s %9s\n", "#", "model", "epochs", "batch",
-           "train s", "spread", "samples/s", "test acc");
+    printf("  %-3s %-44s %6s %6s %10s %7s %20s %11s\n", "#", "model", "epochs", "batch",
+           "train s", "spread", "throughput", "test");
     for (size_t i = 0; i < n; i++) {
         const row *r = &rows[i];
-        char spread[16];
+        char spread[16], test[32];
         snprintf(spread, sizeof spread, "%.0f%%", 100.0 * r->spread);
-        printf("  %-3d %-44s %6ld %6zu %10.4f %7s %13.0f %8.1f%%\n", r->spec->number,
+        if (r->test_accuracy == r->test_accuracy)
+            snprintf(test, sizeof test, "%.1f%%", 100.0 * r->test_accuracy);
+        else
+            snprintf(test, sizeof test, "loss %.3f", r->test_loss);
+        printf("  %-3d %-44.44s %6ld %6zu %10.4f %7s %11.0f %-6s/s %11s\n", r->spec->number,
                r->run->model, r->epochs, r->run->batch_size, r->median, spread,
-               r->samples_per_second, 100.0 * r->test_accuracy);
+               r->samples_per_second, unit_of(r->spec), test);
     }
 }
 
 int main(int argc, char **argv)
 {
-    static const ms_spec *const specs[] = {&ms_perceptron, &ms_xor, &ms_digits_mlp};
+    static const ms_spec *const specs[] = {
+        &ms_perceptron, &ms_xor, &ms_digits_mlp,
+#ifdef TT_BENCH_MILESTONE_4
+        &ms_digits_cnn,
+#endif
+#ifdef TT_BENCH_MILESTONE_5
+        &ms_transformer,
+#endif
+    };
     int trials = 5;
     bool json = false;
     for (int i = 1; i < argc; i++) {

@@ -526,6 +526,8 @@ tt_status ms_train(ms_result *result, const ms_spec *milestone, size_t run, cons
     memset(result, 0, sizeof *result);
     result->spec = spec;
     result->best_test_accuracy = NAN;
+    if (spec->train)
+        return spec->train(result, milestone, run, data, options, history, show);
     /* Per-epoch evaluation only when someone looks at it: the benchmark measures
      * training alone. */
     bool per_epoch = show || history;

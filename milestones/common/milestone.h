@@ -85,6 +85,10 @@ typedef struct ms_batcher {
  * milestones whose modules include 08. */
 extern const ms_batcher ms_dataloader_batcher;
 
+typedef struct ms_result ms_result_fwd;
+typedef struct ms_spec ms_spec_fwd;
+struct ms_epoch;
+
 /* One model the milestone trains (milestone 2 trains two on the same data). */
 typedef struct ms_run_spec {
     const char *key;   /* prefix of its metrics ("mlp" -> "mlp_test_accuracy"); "" when
@@ -97,6 +101,14 @@ typedef struct ms_run_spec {
     float learning_rate;
     float momentum; /* SGD only */
     size_t batch_size;
+    /* NULL: ms_train's loop (batches of data's rows, tt_train_step, tt_evaluate). A
+     * model that does not fit that loop (a language model whose loss is over every
+     * position of a sequence) trains itself here, with ms_train's arguments, and fills
+     * *result (spec already set, best_test_accuracy NaN, the rest zero) and `history`
+     * as ms_train would. */
+    tt_status (*train)(ms_result_fwd *result, const ms_spec_fwd *milestone, size_t run,
+                       const ms_data *data, const struct ms_options *options,
+                       struct ms_epoch *history, bool show);
 } ms_run_spec;
 
 typedef struct ms_spec {
@@ -150,6 +162,7 @@ extern const ms_spec ms_perceptron; /* 1, 01_perceptron.c */
 extern const ms_spec ms_xor;        /* 2, 02_xor.c */
 extern const ms_spec ms_digits_mlp; /* 3, 03_mlp.c */
 extern const ms_spec ms_digits_cnn; /* 4, 04_cnn.c */
+extern const ms_spec ms_transformer; /* 5, 05_transformer.c */
 
 /* Run the milestone: parse argv, train, report. Returns the exit status (enum ms_exit). */
 int ms_main(const ms_spec *spec, int argc, char **argv);

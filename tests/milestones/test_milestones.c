@@ -11,6 +11,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fixtures.h"
 #include "harness.h"
@@ -226,7 +227,8 @@ static void test_table(void)
         CHECK(strcmp(b->comparison, ">=") == 0 || strcmp(b->comparison, "<=") == 0);
         CHECK(b->first_module >= 1 && b->first_module <= b->last_module);
         CHECK(b->last_module <= module_count);
-        CHECK(b->bar > 0 && b->bar <= 1.0);
+        /* Fractions, except a loss bar (milestone 5's validation loss, in nats). */
+        CHECK(b->bar > 0 && (b->bar <= 1.0 || strstr(b->metric, "loss") != NULL));
         snprintf(want, sizeof want, "tt-milestone-%02d", b->number);
         CHECK(strcmp(b->program, want) == 0);
         snprintf(want, sizeof want, "%02d_", b->number);

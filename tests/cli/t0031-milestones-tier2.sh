@@ -1,0 +1,64 @@
+#!/bin/sh
+# tito milestone run 4 (and 5, once milestones.def lists it), end to end: a workspace
+# whose modules are the reference solutions reaches milestone 4 (receipt, commit); a
+# Flatten that cuts the graph (a student's reshape with gradients off) still reads the
+# digits with the Linear layer alone, but the convolution weights never move, and the
+# weight-change bar says so. Milestone 5 with the reference solutions: reached, with
+# the generated sample in the report.
+. "$(dirname "$0")/lib.sh"
+need_jq
+
+gitc() { git -c user.name=t -c user.email=t@example.org "$@"; }
+has_ms() { grep -q "^TT_MILESTONE($1," "$SRC/milestones/milestones.def"; }
+
+has_ms 4 || { echo "milestone 4 is not in milestones.def yet: nothing to test"; finish; }
+last=9
+if has_ms 5; then last=13; fi
+
+"$TITO" init ws >/dev/null 2>&1 || { fail "init"; finish; }
+cd ws || exit 1
+n=1
+while [ "$n" -le "$last" ]; do
+    "$TITO" module start "$n" >/dev/null 2>&1 || fail "module start $n"
+    cp "$SRC/reference/src/$(name_of "$n").c" "modules/$(slug_of "$n")/$(name_of "$n").c"
+    n=$((n + 1))
+done
+gitc commit -qam "paste the reference solutions of modules 01-$last" || fail "commit"
+
+expect "run 4 with the reference solutions" 0 "$TITO" milestone run 4
+has "run 4: the history note" "$TMP/out" "Milestone 4 · "
+has "run 4: reached" "$TMP/out" "Milestone 4 reached."
+lacks "run 4: no bar missed" "$TMP/out" "✗"
+r=.tito/results/milestone_04.json
+check "run 4: the receipt exists" test -f "$r"
+same "run 4: receipt reached" "$(jq -r '.outcome + " " + (.reached | tostring)' "$r")" "reached true"
+same "run 4: two bars" "$(jq '.bars | length' "$r")" 2
+same "run 4: committed" "$(git log -1 --format=%s)" "tito: milestone 4 reached (04_cnn)"
+
+# Flatten without its record: the layers before it get no gradient.
+sp=modules/$(slug_of 9)/$(name_of 9).c
+sed 's/^    return tt_tensor_reshape(out, x, 2, (const ptrdiff_t\[\]){(ptrdiff_t)x->shape\[0\], -1});$/    bool was = tt_grad_set_enabled(false);\
+    tt_status st = tt_tensor_reshape(out, x, 2, (const ptrdiff_t[]){(ptrdiff_t)x->shape[0], -1});\
+    tt_grad_set_enabled(was);\
+    return st;/' "$sp" >"$TMP/spatial.c" && cp "$TMP/spatial.c" "$sp"
+refute "the bug is planted" cmp -s "$sp" "$SRC/reference/src/$(name_of 9).c"
+gitc commit -qam "flatten with gradients off" || fail "commit the bug"
+expect "run 4 with a Flatten that cuts the graph: missed" 1 "$TITO" milestone run 4
+has "cut: not reached" "$TMP/out" "Milestone 4 not reached"
+has "cut: the weight-change bar" "$TMP/out" "min weight change"
+same "cut: the receipt says missed" \
+    "$(jq -r '.outcome' .tito/results/milestone_04.json)" "missed"
+same "cut: the convolutions did not move" \
+    "$(jq '.run.metrics.min_weight_change' .tito/results/milestone_04.json)" 0
+cp "$SRC/reference/src/$(name_of 9).c" "$sp"
+gitc commit -qam "flatten fixed" || fail "commit the fix"
+
+if has_ms 5; then
+    expect "run 5 with the reference solutions" 0 "$TITO" milestone run 5
+    has "run 5: reached" "$TMP/out" "Milestone 5 reached."
+    r=.tito/results/milestone_05.json
+    same "run 5: receipt reached" "$(jq -r '.outcome' "$r")" "reached"
+    check "run 5: the reversal" jq -e '.run.metrics.reverse_test_accuracy >= 0.95' "$r"
+    check "run 5: the validation loss" jq -e '.run.metrics.text_test_loss <= 2.3' "$r"
+fi
+finish
