@@ -856,6 +856,25 @@ static void test_injection_and_oversized_fields(void)
         else
             EXPECT(a, 201, "");
         answer_release(&a);
+        /* Each field of a verification (signed by the course key). */
+        static const char *const vfields[] = {"id", "course", "student", "kind", "subject", "commit"};
+        for (size_t f = 0; f < sizeof vfields / sizeof vfields[0]; f++) {
+            char vid[33];
+            fresh_id(vid);
+            json_t *vp = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:i}}", "schema",
+                                   "tito-verification/1", "id", vid, "created_at", now, "course", "demo", "student",
+                                   ada_id, "kind", "module", "subject", "01_tensor", "commit", "4c2a9e1f00", "score",
+                                   "earned", 1, "possible", 2);
+            json_object_set_new(vp, vfields[f], json_string(v));
+            char *vtext = json_dumps(vp, JSON_COMPACT);
+            char *venv = sign(&course_key, TITO_DSSE_VERIFICATION_TYPE, vtext);
+            a = post_json("/api/v1/verifications", venv ? venv : "");
+            EXPECT(a, 400, "bad_payload");
+            answer_release(&a);
+            free(venv);
+            free(vtext);
+            json_decref(vp);
+        }
         snprintf(body, bn, "{\"token\":%s,\"public_key\":\"%s\"}", q, pub);
         a = post_json("/api/v1/enroll", body);
         EXPECT(a, v == huge ? 400 : 403, v == huge ? "bad_request" : "token_invalid");
