@@ -388,10 +388,13 @@ static void print_scores(FILE *f, const tito_grade *g, const tito_report_options
     case TITO_MEMCHECK_CLEAN:
         score_line(f, "memory", "no leaks, no invalid accesses (Valgrind)", pts);
         break;
-    case TITO_MEMCHECK_ERROR:
-        snprintf(text, sizeof text, "not checked: %s", mc->message ? mc->message : "Valgrind failed");
+    case TITO_MEMCHECK_ERROR: {
+        char *note = tito_public_text(g, mc->message);
+        snprintf(text, sizeof text, "not checked: %s", note ? note : "Valgrind failed");
+        free(note);
         score_line(f, "memory", text, pts);
         break;
+    }
     case TITO_MEMCHECK_FINDINGS: {
         size_t leaks = 0, errors = 0;
         for (size_t i = 0; i < mc->n_findings; i++) {

@@ -132,6 +132,8 @@ static const char *finding_case(const tito_grade *g, const tito_memcheck_finding
 static void memcheck_text(sbuf *b, const tito_grade *g, bool reveal)
 {
     const tito_memcheck_result *m = &g->memcheck;
+    /* Its notes name cases: hidden ones by their public names unless revealed. */
+    char *note = reveal ? m->message : tito_public_text(g, m->message);
     switch (m->status) {
     case TITO_MEMCHECK_NOT_RUN:
         sb_puts(b, "Valgrind memcheck did not run.");
@@ -140,7 +142,7 @@ static void memcheck_text(sbuf *b, const tito_grade *g, bool reveal)
         sb_puts(b, "No leaks and no invalid memory accesses (Valgrind memcheck).");
         break;
     case TITO_MEMCHECK_ERROR:
-        sb_printf(b, "Valgrind could not check this submission: %s", m->message ? m->message : "");
+        sb_printf(b, "Valgrind could not check this submission: %s", note ? note : "");
         break;
     case TITO_MEMCHECK_FINDINGS:
         sb_printf(b, "Valgrind memcheck found %zu problem%s:", m->n_findings, m->n_findings == 1 ? "" : "s");
@@ -152,8 +154,10 @@ static void memcheck_text(sbuf *b, const tito_grade *g, bool reveal)
         }
         break;
     }
-    if (m->status != TITO_MEMCHECK_ERROR && m->message)
-        sb_printf(b, "\nNote: %s", m->message);
+    if (m->status != TITO_MEMCHECK_ERROR && note)
+        sb_printf(b, "\nNote: %s", note);
+    if (note != m->message)
+        free(note);
 }
 
 static void perf_text(sbuf *b, const tito_perf_result *p)

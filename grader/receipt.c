@@ -183,6 +183,52 @@ const char *tito_case_public_message(const tito_grade *grade, size_t i, char *bu
     return buf;
 }
 
+static bool name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+}
+
+char *tito_public_text(const tito_grade *grade, const char *text)
+{
+    if (!text)
+        return NULL;
+    char *out = strdup(text);
+    for (size_t i = 0; out && i < grade->n_cases; i++) {
+        const tito_case_result *c = &grade->cases[i];
+        if (!c->hidden || !c->name || !c->name[0])
+            continue;
+        char pub[256];
+        tito_case_public_name(grade, i, pub, sizeof pub);
+        size_t n = strlen(c->name), m = strlen(pub);
+        for (char *at = strstr(out, c->name); at && out; at = strstr(at, c->name)) {
+            /* Whole names only: "sub.scalars" is not a part of "sub.scalars_3d". A name
+             * may end a sentence, so a trailing '.' is no part of it. */
+            char after = at[n];
+            bool whole = (at == out || !name_char(at[-1])) &&
+                         (!name_char(after) || (after == '.' && !name_char(at[n + 1])));
+            if (!whole) {
+                at += n;
+                continue;
+            }
+            size_t before = (size_t)(at - out), rest = strlen(at + n);
+            char *next = malloc(before + m + rest + 1);
+            if (!next) {
+                free(out);
+                out = NULL;
+                break;
+            }
+            memcpy(next, out, before);
+            memcpy(next + before, pub, m);
+            memcpy(next + before + m, at + n, rest + 1);
+            free(out);
+            out = next;
+            at = out + before + m;
+        }
+    }
+    return out;
+}
+
 const char *tito_finding_public_case(const tito_grade *grade, const char *case_name, char *buf,
                                      size_t size)
 {
@@ -340,7 +386,12 @@ static json_t *memcheck_json(const tito_grade *g)
     put(o, "status", json_string(tito_memcheck_status_name(m->status)), &bad);
     put(o, "leaks", leaks, &bad);
     put(o, "errors", errors, &bad);
-    put(o, "message", jstr(m->message), &bad);
+    /* Notes name cases; hidden ones by their public names. */
+    char *note = tito_public_text(g, m->message);
+    if (m->message && !note)
+        bad = 1;
+    put(o, "message", jstr(note), &bad);
+    free(note);
     put(o, "points", json_integer(m->points), &bad);
     put(o, "max_points", json_integer(m->max_points), &bad);
     if (bad) {

@@ -95,6 +95,11 @@ const char *tito_case_public_message(const tito_grade *grade, size_t i, char *bu
 const char *tito_finding_public_case(const tito_grade *grade, const char *case_name, char *buf,
                                      size_t size);
 
+/* A copy of `text` (a note of the grader's, e.g. memcheck's "case X was not checked ...")
+ * in which every hidden case's real name is replaced by its public name; NULL for NULL or
+ * when memory runs out. The caller frees. */
+char *tito_public_text(const tito_grade *grade, const char *text);
+
 /* A copy of `s` that is valid UTF-8 (each byte of an invalid sequence replaced by U+FFFD,
  * NUL-free by construction); NULL for NULL or when memory runs out. The caller frees. */
 char *tito_utf8_dup(const char *s);
