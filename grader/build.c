@@ -284,8 +284,15 @@ static char *tool_log(const tito_sandbox_result *r, const char *workdir)
 {
     char *log = format("%s%s%s", r->err.data, r->err.size && r->out.size ? "\n" : "",
                        r->out.data);
-    if (log)
-        strip_workdir(log, workdir);
+    if (!log)
+        return NULL;
+    strip_workdir(log, workdir);
+    /* Tools may open with blank lines: cc1's out-of-memory message is "\ncc1: out of
+     * memory allocating ..." (libiberty's xmalloc_failed). A log, and every message and
+     * build log made from it, starts with what the tool said. */
+    size_t blank = strspn(log, "\r\n");
+    if (blank)
+        memmove(log, log + blank, strlen(log + blank) + 1);
     return log;
 }
 
@@ -351,6 +358,31 @@ static char *first_messages(const char *log)
         m[len] = '\0';
     }
     return m;
+}
+
+/* When the compiler driver survived but one of its passes (cc1) was killed by a limit,
+ * the driver calls it an "internal compiler error" and asks for a bug report: the
+ * student needs to hear which limit their file ran into instead. NULL otherwise. */
+static char *pass_killed_message(const char *log, unsigned cpu)
+{
+    static const char killed[] = " signal terminated program ";
+    const char *at = strstr(log, killed);
+    if (!at)
+        return NULL;
+    const char *line = at;
+    while (line > log && line[-1] != '\n')
+        line--;
+    size_t len = (size_t)(at - line);
+    if (len >= 23 && strncmp(at - 23, "CPU time limit exceeded", 23) == 0)
+        return format("the compiler used more than %u s of CPU time on your file: something in it "
+                      "makes the compiler work far too hard (deeply nested includes or macros?)",
+                      cpu);
+    if (len >= 24 && strncmp(at - 24, "File size limit exceeded", 24) == 0)
+        return format("the compiler's output for your file grew past the file-size limit");
+    if (len >= 6 && strncmp(at - 6, "Killed", 6) == 0)
+        return format("the compiler was killed while compiling your file, most likely for "
+                      "using too much memory (limit 1 GiB)");
+    return NULL;
 }
 
 /* ------------------------------------------------------------ public */
@@ -599,7 +631,17 @@ tt_status tito_build_compile_file(tito_build_outcome *outcome, tito_build *b, co
         outcome->message = why;
     } else if (r->exit_code != 0) {
         outcome->verdict = TITO_COMPILE_ERROR;
-        outcome->message = first_messages(outcome->log);
+        outcome->message = pass_killed_message(outcome->log, cpu);
+        if (!outcome->message)
+            outcome->message = first_messages(outcome->log);
+        if (outcome->message && !outcome->message[0]) {
+            /* A compiler that fails silently still gets a sentence: never an empty one,
+             * which would make the build log open with the blank separator line. */
+            free(outcome->message);
+            outcome->message = format("the compiler stopped with exit code %d without a "
+                                      "message",
+                                      r->exit_code);
+        }
     } else {
         outcome->verdict = TITO_PASS;
     }
