@@ -280,8 +280,14 @@ static int grade_module(tito_context *ctx, const tito_kit *kit, const tito_modul
     hook.aj.perf_small = fl->deterministic;
     tito_score_rules_from_course(&hook.aj.rules, tito_course_module_of(ctx->course, m));
 
+    /* Every working directory of the grade goes where the user keeps temporary files. */
+    const char *tmp = getenv("TMPDIR");
+    const char *temp_parent = tmp && tmp[0] == '/' ? tmp : NULL;
+    hook.aj.temp_parent = temp_parent;
+
     tito_grade_options go = TITO_GRADE_OPTIONS_INIT;
     go.full = full;
+    go.temp_parent = temp_parent;
     go.seed_set = fl->seed_set;
     go.seed = fl->seed;
     go.filter = fl->filter;
