@@ -103,6 +103,8 @@ int tito_fail(tt_status status);
 /* ----------------------------------------------------------- commands */
 
 int cmd_grade_batch(int argc, char **argv, tito_context *ctx);
+int cmd_course_release(int argc, char **argv, tito_context *ctx);
+int cmd_course_verify(int argc, char **argv, tito_context *ctx);
 int cmd_dev_starters(int argc, char **argv, tito_context *ctx);
 int cmd_dev_grade(int argc, char **argv, tito_context *ctx);
 int cmd_init(int argc, char **argv, tito_context *ctx);

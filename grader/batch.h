@@ -147,6 +147,23 @@ void tito_batch_jobs_filter(tito_batch_jobs *jobs, unsigned index, unsigned coun
 
 void tito_batch_jobs_release(tito_batch_jobs *jobs);
 
+/* For checking a claim about one commit (grader/verify.h): the source of module m at
+ * `commit` (40 hex digits) in the repository of `who`, extracted to
+ * OUT/sources/<id>/<slug>/<commit>/<name>.c as a batch does, into *source. The
+ * repository is fetched into OUT/repos first (updated when `fetch`; a clone that is
+ * missing is always made). What is the student's (no repository, no such commit, no
+ * such file at that commit) is a message in *why with TT_OK and *source NULL; the
+ * caller frees both. Errors: TT_ERR_IO (OUT), TT_ERR_NOMEM. */
+tt_status tito_batch_source_at(char **source, char **why, const char *out_dir,
+                               const tito_roster_student *who, bool fetch, const tito_module *m,
+                               const char *commit);
+
+/* Where the receipt of grading module m of `student` at `commit` with this kit goes:
+ * OUT/receipts/<student>/<slug>/<commit>-<kit key>.json (a new string). Errors:
+ * TT_ERR_IO (the kit cannot be read), TT_ERR_NOMEM. */
+tt_status tito_batch_receipt_path(char **out, const char *out_dir, const tito_kit *kit,
+                                  const char *student, const tito_module *m, const char *commit);
+
 /* ---------------------------------------------------------------- grading */
 
 /* Grade one job in this process and write its receipt (or, when the grader itself
