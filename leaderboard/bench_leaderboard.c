@@ -34,6 +34,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -101,6 +104,10 @@ static bool server_start(server *s)
     if (pid < 0)
         return false;
     if (pid == 0) {
+#if defined(__linux__)
+        /* Should this process die without stopping the server, the server goes too. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
         char *argv[] = {(char *)bin, "serve", "--db", s->db, "--port", "0", "--port-file", s->port_file, "--log",
                         s->log, "--rate", "0", "--threads", threads, NULL};
         execv(bin, argv);

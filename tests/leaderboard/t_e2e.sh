@@ -32,6 +32,8 @@ stop_server() {
     return 0
 }
 trap 'stop_server; rm -rf "$TMP"' EXIT
+# Killed (a closed pipe, Ctrl-C, a timeout): the server must not outlive the test.
+trap 'exit 1' INT TERM HUP PIPE
 
 # start_server [PORT] [OPTIONS...]: serve in the background, wait (bounded) for the port.
 start_server() {

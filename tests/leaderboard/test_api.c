@@ -22,6 +22,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +55,10 @@ static bool start_server(const char *extra)
     unlink(port_file);
     pid_t pid = fork();
     if (pid == 0) {
+#if defined(__linux__)
+        /* Should this process die without stopping the server, the server goes too. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
         char *argv[24];
         int n = 0;
         argv[n++] = TITO_LEADERBOARD_BIN;
