@@ -367,7 +367,11 @@ int cmd_submit(int argc, char **argv, tito_context *ctx)
                t.waiting == 1 ? "" : "s", box.root, t.waiting == 1 ? "it" : "them");
     if (t.accepted || (list.n > 0 && t.waiting == 0))
         print_rank(id);
-    status = t.rejected ? TITO_EXIT_FAILED : t.waiting ? TITO_EXIT_NETWORK : list.n == 0 ? TITO_EXIT_FAILED : TITO_EXIT_OK;
+    /* No receipt and nothing else sent: the student has something to do first. */
+    status = t.rejected                        ? TITO_EXIT_FAILED
+             : t.waiting                       ? TITO_EXIT_NETWORK
+             : list.n == 0 && t.accepted == 0 ? TITO_EXIT_FAILED
+                                               : TITO_EXIT_OK;
 done:
     tito_outbox_close(&box);
     free(list.paths);

@@ -23,7 +23,7 @@
 static const char style[] =
     "body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d232a;"
     "background:#f6f7f9}"
-    "header,main,footer{max-width:1100px;margin:0 auto;padding:0 16px}"
+    "header,main,footer{max-width:1240px;margin:0 auto;padding:0 16px}"
     "header{padding-top:18px}h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.2em;margin:1.4em 0 .5em}"
     ".meta{color:#5b6570;margin:0}a{color:#0b5cad}"
     "table{border-collapse:collapse;width:100%;background:#fff;font-size:.93em}"
