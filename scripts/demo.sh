@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# scripts/demo.sh: install what is needed, build, and train the digits MLP with the
-# reference framework (tt-milestone-03: 8x8 handwritten digits, 64-32-10 MLP).
+# scripts/demo.sh: install what is needed, build, then walk a new student's first module
+# (tito init, module start 01, module test 01 on the starter, the reference solution
+# pasted in, module test 01 again, tito grade 01), train the digits MLP with the
+# reference framework (tt-milestone-03: 8x8 handwritten digits, 64-32-10 MLP), and run
+# a local leaderboard.
 #
 #   ./scripts/demo.sh
 #
@@ -12,7 +15,42 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 build=${BUILD_DIR:-build}
 cmake -S . -B "$build"
-cmake --build "$build" -j2 --target tt-milestone-03
+cmake --build "$build" -j2 --target tito tito_kit tt-milestone-03
+
+# ---- A student's first module (the grading commands' section; docs/grading.md) --------
+# In a temporary folder, with a tito configuration of its own: the workspace, the
+# starter's checks (every one fails: nothing is implemented yet), the reference solution
+# in its place, the checks again, then the full grade with its receipt.
+repo=$(pwd)
+case $build in /*) bin=$build ;; *) bin=$repo/$build ;; esac
+journey=$(mktemp -d "${TMPDIR:-/tmp}/tito-journey-XXXXXX")
+chmod 755 "$journey" # the sandbox's user reads nothing here, but must pass through
+trap 'rm -rf "$journey"' EXIT
+(
+  export XDG_CONFIG_HOME=$journey/config
+  cd "$journey"
+  echo "== tito init tinytorch && cd tinytorch"
+  "$bin/cli/tito" init tinytorch
+  cd tinytorch
+  echo; echo "== tito module start 01"
+  "$bin/cli/tito" module start 01
+  echo; echo "== tito module test 01          (the starter: every check fails)"
+  if "$bin/cli/tito" module test 01; then
+    echo "demo: the starter passed its checks" >&2
+    exit 1
+  fi
+  echo; echo "== cp reference/src/tensor.c modules/01_tensor/tensor.c   (the solution, pasted in)"
+  cp "$repo/reference/src/tensor.c" modules/01_tensor/tensor.c
+  echo; echo "== tito module test 01"
+  "$bin/cli/tito" module test 01
+  echo; echo "== tito grade 01"
+  "$bin/cli/tito" grade 01
+  echo; echo "== git log --oneline   (tito commits its records, never your sources)"
+  git log --oneline
+)
+rm -rf "$journey"
+trap - EXIT
+echo
 program=$(find "$build" -type f -name tt-milestone-03 -perm -u+x | head -n 1)
 if [ -z "$program" ]; then
   echo "demo: the build made no tt-milestone-03 program" >&2
