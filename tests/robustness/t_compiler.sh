@@ -33,7 +33,8 @@ nothing_left() {
     same "$1: the temporary directory is empty" "$(ls -A "$TMPDIR")" ""
 }
 
-# compile_case KIND WHAT: the whole visible run is a compile error saying WHAT.
+# compile_case KIND WHAT: the whole visible run is a compile error saying WHAT (an
+# extended regular expression).
 compile_case() {
     /usr/bin/python3 "$SRC/tests/robustness/plant.py" "compiler-$1" "$src" || { fail "plant $1"; return; }
     expect "compiler $1: exit 1" 1 "$TITO" module test 01 --json
@@ -41,7 +42,10 @@ compile_case() {
     same "compiler $1: every check is a compile error" \
         "$(jq -r '[.tests[].status] | unique | join(" ")' "$TMP/out")" "compile-error"
     jq -r .build.log "$TMP/out" >"$TMP/log"
-    has "compiler $1: says why" "$TMP/log" "$2"
+    if grep -qE -- "$2" "$TMP/log"; then ok "compiler $1: says why"; else
+        fail "compiler $1: says why: no /$2/ in the build log:"
+        head -n 20 "$TMP/log" | sed 's/^/    /'
+    fi
     check "compiler $1: the log is short" test "$(wc -c <"$TMP/log")" -lt 300000
     nothing_left "compiler $1"
 }
@@ -55,6 +59,8 @@ has "report: every check needs the build" "$TMP/out" "Every check needs the modu
 nothing_left "the report"
 
 compile_case flood "printed more than 256 KiB of messages"
-compile_case hang "the compiler used more than 20 s of CPU time on your file"
+# 20 s of CPU time; on a machine so busy that they take more than 60 s of wall clock,
+# the wall clock ends it first: either is the hang, named.
+compile_case hang "the compiler used more than 20 s of CPU time on your file|the compiler did not finish within 60 s"
 
 finish
