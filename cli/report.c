@@ -403,8 +403,15 @@ static void print_scores(FILE *f, const tito_grade *g, const tito_report_options
             else
                 errors++;
         }
-        snprintf(text, sizeof text, "%zu leak%s, %zu invalid access%s or other error%s (Valgrind)", leaks,
-                 leaks == 1 ? "" : "s", errors, errors == 1 ? "" : "es", errors == 1 ? "" : "s");
+        char leak_text[64] = "", error_text[96] = "";
+        if (leaks)
+            snprintf(leak_text, sizeof leak_text, "%zu leak%s", leaks, leaks == 1 ? "" : "s");
+        if (errors)
+            snprintf(error_text, sizeof error_text, "%zu memory error%s (invalid access, crash, "
+                                                    "bad free...)",
+                     errors, errors == 1 ? "" : "s");
+        snprintf(text, sizeof text, "%s%s%s (Valgrind)", leak_text, leaks && errors ? ", " : "",
+                 error_text);
         score_line(f, "memory", text, pts);
         for (size_t i = 0; i < mc->n_findings && i < 8; i++) {
             char msg[1024], cname[256];
