@@ -276,16 +276,20 @@ static char *fetch_origin(git_repository *repo)
     git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
     cb.credentials = credentials_cb;
     cb.payload = &cs;
+    /* Proxies as git finds them (http.proxy, http_proxy and friends). */
+    git_proxy_options po;
+    git_proxy_options_init(&po, GIT_PROXY_OPTIONS_VERSION);
+    po.type = GIT_PROXY_AUTO;
     git_fetch_options fo;
     git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
     fo.callbacks = cb;
-    fo.prune = GIT_FETCH_PRUNE;
+    fo.proxy_opts = po;
     fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
     if (git_remote_lookup(&remote, repo, "origin") < 0) {
         err = git_message("no remote origin");
         goto done;
     }
-    if (git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0) {
+    if (git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, &po, NULL) < 0) {
         err = git_message("cannot connect");
         goto done;
     }
@@ -448,12 +452,11 @@ static tt_status walk_history(history *h, git_repository *repo, const git_oid *t
     size_t nm = tito_module_count;
     git_revwalk *walk = NULL;
     tt_status st = TT_OK;
-    char paths[64][160];
-    for (size_t k = 0; k < nm && k < 64; k++) {
-        tito_module_files f;
-        tito_module_files_of(&f, &tito_modules[k]);
-        snprintf(paths[k], sizeof paths[k], "%s", f.source);
-    }
+    tito_module_files *files = calloc(nm, sizeof *files);
+    if (!files)
+        return tt_error_set(TT_ERR_NOMEM, "tito_batch_prepare: out of memory");
+    for (size_t k = 0; k < nm; k++)
+        tito_module_files_of(&files[k], &tito_modules[k]);
     if (git_revwalk_new(&walk, repo) < 0 || git_revwalk_sorting(walk, GIT_SORT_TIME) < 0 ||
         git_revwalk_push(walk, tip) < 0) {
         char *m = git_message("cannot walk the history");
@@ -497,10 +500,10 @@ static tt_status walk_history(history *h, git_repository *repo, const git_oid *t
         size_t i = h->n++;
         git_oid_cpy(&h->ids[i], &id);
         h->times[i] = (long long)git_commit_time(c);
-        for (size_t k = 0; k < nm && k < 64; k++) {
+        for (size_t k = 0; k < nm; k++) {
             git_oid now, before;
-            bool here = blob_at(&now, tree, paths[k]);
-            bool there = blob_at(&before, ptree, paths[k]);
+            bool here = blob_at(&now, tree, files[k].source);
+            bool there = blob_at(&before, ptree, files[k].source);
             h->blobs[i * nm + k] = now;
             h->changes[i * nm + k] = here != there || (here && !git_oid_equal(&now, &before));
         }
@@ -510,6 +513,7 @@ static tt_status walk_history(history *h, git_repository *repo, const git_oid *t
         git_commit_free(c);
     }
 done:
+    free(files);
     git_revwalk_free(walk);
     return st;
 }

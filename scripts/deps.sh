@@ -27,6 +27,10 @@ packages=(
   jq                # tests/cli: reading tito's --json output
   curl              # tests/leaderboard: reading the leaderboard's API and pages
   chromium          # tests/leaderboard: the leaderboard page in a headless browser (label browser)
+  slurmctld         # tests/batch/t_slurm.sh (label slurm): tito grade --batch --engine slurm
+  slurmd            #   on a single-node Slurm that the test starts and stops
+  slurm-client
+  munge
 )
 dev_packages=(
   python3-numpy     # tests/fixtures/gen_*.py
