@@ -76,16 +76,16 @@ static void on_fetch(void *ctx, size_t index, size_t total, const tito_batch_stu
 {
     progress_ui *ui = ctx;
     FILE *f = stderr;
-    if (ui->tty) {
+    bool trouble = !s->fetched || s->fetch_error;
+    if (ui->tty && !trouble) {
         fprintf(f, "\r\033[Kfetching %zu/%zu  %s", index + 1, total, s->who->id);
+        fflush(f);
         ui->drawn = true;
-        if (!s->fetched || s->fetch_error) {
-            fprintf(f, "\r\033[K");
-            ui->drawn = false;
-        } else {
-            fflush(f);
-            return;
-        }
+        return;
+    }
+    if (ui->drawn) {
+        fprintf(f, "\r\033[K");
+        ui->drawn = false;
     }
     if (!s->fetched)
         fprintf(f, "  %s%s%s: no repository: %s\n", tito_sgr(f, TITO_STYLE_RED), s->who->id,
@@ -93,7 +93,7 @@ static void on_fetch(void *ctx, size_t index, size_t total, const tito_batch_stu
     else if (s->fetch_error)
         fprintf(f, "  %s%s%s: %s\n", tito_sgr(f, TITO_STYLE_YELLOW), s->who->id,
                 tito_sgr(f, TITO_STYLE_RESET), s->fetch_error);
-    else if (!ui->tty)
+    else
         fprintf(f, "  fetched %s (%zu/%zu)\n", s->who->id, index + 1, total);
 }
 

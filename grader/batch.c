@@ -617,6 +617,14 @@ static tt_status kit_key(char out[17], const tito_kit *kit, const tito_module *m
     return TT_OK;
 }
 
+/* OUT/receipts/<student>/<slug>/<commit>-<kit key>.json, the one place a receipt's
+ * name is made (a new string, NULL when memory runs out). */
+static char *receipt_path(const char *out_dir, const char *student, const tito_module *m,
+                          const char *commit, const char *key)
+{
+    return format("%s/receipts/%s/%s/%s-%s.json", out_dir, student, m->slug, commit, key);
+}
+
 /* ---------------------------------------------------------------- the lock */
 
 static int lock_fd = -1;
@@ -776,9 +784,8 @@ tt_status tito_batch_prepare(tito_batch_plan **out, const tito_course *course,
                         continue;
                     st = extract_source(it, repo, &h, k, s->who->id, abs);
                     if (st == TT_OK &&
-                        !(it->receipt = format("%s/receipts/%s/%s/%s-%s.json", abs, s->who->id,
-                                               it->module->slug, it->commit,
-                                               keys[it->module - tito_modules])))
+                        !(it->receipt = receipt_path(abs, s->who->id, it->module, it->commit,
+                                                     keys[it->module - tito_modules])))
                         st = tt_error_set(TT_ERR_NOMEM, "tito_batch_prepare: out of memory");
                 }
             }
@@ -811,7 +818,7 @@ tt_status tito_batch_receipt_path(char **out, const char *out_dir, const tito_ki
     tt_status st = kit_key(key, kit, m);
     if (st != TT_OK)
         return st;
-    *out = format("%s/receipts/%s/%s/%s-%s.json", out_dir, student, m->slug, commit, key);
+    *out = receipt_path(out_dir, student, m, commit, key);
     return *out ? TT_OK : tt_error_set(TT_ERR_NOMEM, "tito_batch_receipt_path: out of memory");
 }
 
@@ -1051,45 +1058,6 @@ void tito_batch_jobs_filter(tito_batch_jobs *jobs, unsigned index, unsigned coun
 
 /* ---------------------------------------------------------------- one job */
 
-static bool name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.';
-}
-
-/* Each hidden check's real name in *text replaced by its public name (the receipt's
- * view): the memcheck phase's notes name the cases it skipped by their real names, and
- * a receipt must not carry them. */
-static tt_status hide_case_names(char **text, const tito_grade *g)
-{
-    for (size_t i = 0; *text && i < g->n_cases; i++) {
-        if (!g->cases[i].hidden)
-            continue;
-        const char *name = g->cases[i].name;
-        char pub[128];
-        tito_case_public_name(g, i, pub, sizeof pub);
-        size_t nl = strlen(name), pl = strlen(pub);
-        for (char *at = strstr(*text, name); at; at = strstr(at, name)) {
-            bool whole = (at == *text || !name_char(at[-1])) && !name_char(at[nl]);
-            if (!whole) {
-                at += nl;
-                continue;
-            }
-            size_t before = (size_t)(at - *text), after = strlen(at + nl);
-            char *next = malloc(before + pl + after + 1);
-            if (!next)
-                return tt_error_set(TT_ERR_NOMEM, "tito_batch_grade_job: out of memory");
-            memcpy(next, *text, before);
-            memcpy(next + before, pub, pl);
-            memcpy(next + before + pl, at + nl, after + 1);
-            free(*text);
-            *text = next;
-            at = next + before + pl;
-        }
-    }
-    return TT_OK;
-}
-
 tt_status tito_batch_grade_job(const tito_batch_job *job, const tito_kit *kit,
                                const tito_course *course, const char *tito_version,
                                const char *temp_parent)
@@ -1130,9 +1098,6 @@ tt_status tito_batch_grade_job(const tito_batch_job *job, const tito_kit *kit,
             g->provenance.commit = commit;
             g->provenance.source_path = path;
             g->provenance.dirty = false;
-            st = hide_case_names(&g->memcheck.message, g);
-        }
-        if (st == TT_OK) {
             char dir[PATH_SIZE];
             snprintf(dir, sizeof dir, "%s", job->receipt);
             char *slash = strrchr(dir, '/');
