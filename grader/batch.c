@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <git2.h>
 #include <jansson.h>
 #include <signal.h>
@@ -82,21 +81,6 @@ static bool pathf(char *buf, size_t size, const char *fmt, ...)
 static tt_status too_long(const char *what)
 {
     return tt_error_set(TT_ERR_IO, "%s: path too long", what);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-/* Remove `path` and everything in it (symbolic links are removed, never followed). */
-static void rm_rf(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 const char *tito_submission_state_name(tito_submission_state state)
@@ -351,7 +335,7 @@ static tt_status fetch_student(git_repository **repo_out, tito_batch_student *s,
         return s->fetch_error ? TT_OK : tt_error_set(TT_ERR_NOMEM, "tito_batch_prepare: out of memory");
     }
     /* A first fetch goes to a side folder, renamed into place only when complete. */
-    rm_rf(tmp);
+    tito_remove_tree(tmp);
     git_remote *remote = NULL;
     if (git_repository_init(&repo, tmp, 1) < 0 ||
         git_remote_create_with_fetchspec(&remote, repo, "origin", s->who->location,
@@ -368,10 +352,10 @@ static tt_status fetch_student(git_repository **repo_out, tito_batch_student *s,
     repo = NULL;
     if (err) {
         s->fetch_error = err;
-        rm_rf(tmp);
+        tito_remove_tree(tmp);
         return s->fetch_error ? TT_OK : tt_error_set(TT_ERR_NOMEM, "tito_batch_prepare: out of memory");
     }
-    rm_rf(dest);
+    tito_remove_tree(dest);
     if (rename(tmp, dest) != 0)
         return tt_error_set(TT_ERR_IO, "tito_batch_prepare: cannot rename %s to %s: %s", tmp, dest,
                             strerror(errno));
@@ -1187,7 +1171,7 @@ static tt_status start_job(slot *sl, size_t index, const tito_batch_jobs *jobs,
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
-        rm_rf(sl->temp);
+        tito_remove_tree(sl->temp);
         return tt_error_set(TT_ERR_IO, "tito_batch_run_local: fork: %s", strerror(errno));
     }
     if (pid == 0) {
@@ -1236,7 +1220,7 @@ tt_status tito_batch_run_local(tito_batch_stats *stats, const tito_batch_jobs *j
             int ws = 0;
             if (slots[w].pid == 0 || waitpid(slots[w].pid, &ws, WNOHANG) != slots[w].pid)
                 continue;
-            rm_rf(slots[w].temp);
+            tito_remove_tree(slots[w].temp);
             slots[w].pid = 0;
             running--;
             done++;
@@ -1272,7 +1256,7 @@ tt_status tito_batch_run_local(tito_batch_stats *stats, const tito_batch_jobs *j
             continue;
         kill(slots[w].pid, SIGKILL);
         waitpid(slots[w].pid, NULL, 0);
-        rm_rf(slots[w].temp);
+        tito_remove_tree(slots[w].temp);
     }
     free(slots);
     stats->seconds = now_seconds() - t0;

@@ -6,6 +6,7 @@
 
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -168,4 +169,28 @@ tt_status tito_mkdirs(const char *path)
             return TT_OK;
         *p = '/';
     }
+}
+
+void tito_remove_tree(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return;
+    if (S_ISDIR(sb.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char child[4096];
+            int n = snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            if (n > 0 && (size_t)n < sizeof child)
+                tito_remove_tree(child);
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+        return;
+    }
+    unlink(path);
 }

@@ -32,4 +32,9 @@ tt_status tito_file_write_atomic(const char *path, const void *data, size_t len,
  * directory is fine. Errors: TT_ERR_IO (also when a component is not a directory). */
 tt_status tito_mkdirs(const char *path);
 
+/* Remove `path` and, when it is a directory, everything in it, as far as it can (no
+ * error: for working directories and half-made outputs, whose removal is a courtesy).
+ * Symbolic links are removed, never followed. */
+void tito_remove_tree(const char *path);
+
 #endif /* TITO_FSUTIL_H */

@@ -27,7 +27,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,20 +120,6 @@ static tt_status list_files(strlist *out, const char *root, const char *rel)
     if (st == TT_OK && !*rel)
         qsort(out->v, out->n, sizeof *out->v, cmp_str);
     return st;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void rm_rf(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static tt_status copy_file(const char *from, const char *to, unsigned mode)
@@ -740,7 +725,7 @@ tt_status tito_release_make(tito_release_report *report, const tito_kit *kit,
     }
 cleanup:
     if (st != TT_OK)
-        rm_rf(tmp);
+        tito_remove_tree(tmp);
     strlist_free(&kitfiles);
     strlist_free(&all);
     free(sums);
