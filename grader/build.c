@@ -387,6 +387,27 @@ static char *pass_killed_message(const char *log, unsigned cpu)
 
 /* ------------------------------------------------------------ public */
 
+/* The first line of `cc --version` in the sandbox, kept in b->compiler for the receipt
+ * (left NULL when the compiler does not answer). Fails only when it cannot be run. */
+static tt_status read_compiler_version(tito_build *b)
+{
+    const char *argv[] = {"cc", "--version", NULL};
+    tito_sandbox_result *r = NULL;
+    tt_status st = run_tool(&r, b, argv, 30.0, 10);
+    if (st != TT_OK)
+        return st;
+    if (r->end == TITO_SANDBOX_EXITED && r->exit_code == 0) {
+        size_t n = strcspn(r->out.data, "\n");
+        b->compiler = malloc(n + 1);
+        if (b->compiler) {
+            memcpy(b->compiler, r->out.data, n);
+            b->compiler[n] = '\0';
+        }
+    }
+    tito_sandbox_result_free(r);
+    return TT_OK;
+}
+
 tt_status tito_build_new(tito_build **out, const tito_kit *kit, const tito_module *m,
                          const char *source_path, const tito_build_options *options)
 {
@@ -557,20 +578,7 @@ tt_status tito_build_new(tito_build **out, const tito_kit *kit, const tito_modul
     }
 
     /* The compiler's name and version, for the receipt. */
-    {
-        const char *argv[] = {"cc", "--version", NULL};
-        tito_sandbox_result *r = NULL;
-        TT_CHECK(run_tool(&r, b, argv, 30.0, 10));
-        if (r->end == TITO_SANDBOX_EXITED && r->exit_code == 0) {
-            size_t n = strcspn(r->out.data, "\n");
-            b->compiler = malloc(n + 1);
-            if (b->compiler) {
-                memcpy(b->compiler, r->out.data, n);
-                b->compiler[n] = '\0';
-            }
-        }
-        tito_sandbox_result_free(r);
-    }
+    TT_CHECK(read_compiler_version(b));
 
 cleanup:
     free(source);
@@ -1011,20 +1019,7 @@ tt_status tito_build_new_program(tito_build **out, const tito_kit *kit,
         }
     }
 
-    {
-        const char *argv[] = {"cc", "--version", NULL};
-        tito_sandbox_result *r = NULL;
-        TT_CHECK(run_tool(&r, b, argv, 30.0, 10));
-        if (r->end == TITO_SANDBOX_EXITED && r->exit_code == 0) {
-            size_t n = strcspn(r->out.data, "\n");
-            b->compiler = malloc(n + 1);
-            if (b->compiler) {
-                memcpy(b->compiler, r->out.data, n);
-                b->compiler[n] = '\0';
-            }
-        }
-        tito_sandbox_result_free(r);
-    }
+    TT_CHECK(read_compiler_version(b));
 
 cleanup:
     free(root);
