@@ -106,7 +106,7 @@ static void print_report(const tito_grade *g, const tito_kit *kit, const char *s
 
     if (verbose) {
         const char *dim = tito_sgr(f, TITO_STYLE_DIM), *reset = tito_sgr(f, TITO_STYLE_RESET);
-        fprintf(f, "\n%skit:%s %s\n", dim, reset, kit->root);
+        fprintf(f, "\n%skit:%s %s (from %s)\n", dim, reset, kit->root, kit->found_by);
         fprintf(f, "%scompiler:%s %s\n", dim, reset, g->provenance.compiler);
         fprintf(f, "%sisolation:%s %s\n", dim, reset, g->provenance.isolation);
         fprintf(f, "%sphases:%s build %.2f s, run and judge %.2f s", dim, reset, g->seconds_build,

@@ -5,6 +5,8 @@
 #   P/lib/libtinytorch.a, libtinytorch_core.a   reference/CMakeLists.txt
 #   P/share/tinytorch/data/              milestones/CMakeLists.txt: the digits and their
 #                                        licence note (tt_data_dir() looks there)
+#   P/share/tinytorch/kit/               grader/kit/CMakeLists.txt: the grading kit, which
+#                                        the installed tito uses (grader/kit.h)
 #
 # Each part installs its own files; install.layout checks the sum.
 tt_read_modules()

@@ -1,6 +1,8 @@
 # The install.layout test: install the build tree into a fresh prefix, check that every
-# file is where the README says, that the installed tito runs, and that a program
-# compiles against the installed headers and links with the installed libraries alone.
+# file is where the README says, that the installed tito runs and grades with the kit
+# installed with it (while the build tree, with its own kit, is still there), and that a
+# program compiles against the installed headers and links with the installed libraries
+# alone.
 file(REMOVE_RECURSE ${PREFIX})
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${PREFIX}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
@@ -41,6 +43,21 @@ execute_process(COMMAND ${PREFIX}/${BINDIR}/tito --version
 if(NOT rc EQUAL 0 OR NOT out MATCHES "tito ${VERSION}")
   message(FATAL_ERROR "the installed tito --version gave (${rc}): ${out}")
 endif()
+
+# The installed tito grades with the installed kit, not with the build tree's, which
+# exists while this test runs. (TITO_KIT would take precedence over both: unset.)
+file(REAL_PATH ${PREFIX}/${DATADIR}/tinytorch/kit installed_kit)
+execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=TITO_KIT --unset=TITO_COURSE
+    XDG_CACHE_HOME=${PREFIX}/cache NO_COLOR=1
+    ${PREFIX}/${BINDIR}/tito dev grade 01 ${installed_kit}/starters/01_tensor/tensor.c
+    -k create --verbose
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+string(FIND "${out}" "kit: ${installed_kit} (from the installation)" at)
+if(NOT (rc EQUAL 0 OR rc EQUAL 1) OR at EQUAL -1)
+  message(FATAL_ERROR "the installed tito dev grade --verbose (${rc}) does not name the "
+    "installed kit ${installed_kit}:\n${out}")
+endif()
+message(STATUS "the installed tito grades with ${installed_kit}")
 
 # A user's program: headers and libraries from the prefix only.
 set(src ${PREFIX}/use_tinytorch.c)

@@ -2,7 +2,8 @@
  * grader/kit.c: finding and checking the grading kit (kit.h).
  *
  * TITO_KIT_BUILD_DIR (the build tree's kit) and TITO_KIT_INSTALL_REL (the kit's path
- * relative to the directory of an installed tito) come from grader/CMakeLists.txt.
+ * relative to the directory of an installed tito) come from grader/CMakeLists.txt. The
+ * order of the search is in kit.h; the installed kit comes before the build tree's.
  */
 /* realpath is XSI; _XOPEN_SOURCE 700 includes POSIX 2008. */
 #define _XOPEN_SOURCE 700
@@ -120,6 +121,38 @@ tt_status tito_kit_open(tito_kit **out, const char *root)
     return TT_OK;
 }
 
+/* The directory of the running executable, links resolved; false when unknown. */
+static bool exe_dir(char *buf, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+    if (n <= 0 || (size_t)n >= size - 1)
+        return false;
+    buf[n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return false;
+    *slash = '\0';
+    return true;
+}
+
+/* Whether the canonical path `path` is the build tree tito was made in or lies under it.
+ * The build tree is the folder holding TITO_KIT_BUILD_DIR (<build>/kit); false when it
+ * no longer exists. */
+static bool in_build_tree(const char *path)
+{
+    char root[PATH_MAX], canon[PATH_MAX];
+    if (!path_fits(snprintf(root, sizeof root, "%s", TITO_KIT_BUILD_DIR), sizeof root))
+        return false;
+    char *slash = strrchr(root, '/');
+    if (!slash || slash == root)
+        return false;
+    *slash = '\0';
+    if (!realpath(root, canon))
+        return false;
+    size_t n = strlen(canon);
+    return strncmp(path, canon, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 tt_status tito_kit_locate(tito_kit **out)
 {
     *out = NULL;
@@ -135,38 +168,36 @@ tt_status tito_kit_locate(tito_kit **out)
         return TT_OK;
     }
 
-    /* The build tree tito was made in, when it is still there. */
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/manifest.txt", TITO_KIT_BUILD_DIR);
-    if (is_file(path)) {
-        tt_status st = tito_kit_open(out, TITO_KIT_BUILD_DIR);
+    /* The kit next to the executable comes first: an installed (or released) tito
+     * grades with the kit installed with it, even while the build tree it was made in
+     * still exists and is rebuilt. */
+    char dir[PATH_MAX] = "", installed[PATH_MAX] = "", path[PATH_MAX];
+    bool have_dir = exe_dir(dir, sizeof dir);
+    if (have_dir &&
+        path_fits(snprintf(installed, sizeof installed, "%s/%s", dir, TITO_KIT_INSTALL_REL),
+                  sizeof installed) &&
+        path_fits(snprintf(path, sizeof path, "%s/manifest.txt", installed), sizeof path) &&
+        is_file(path)) {
+        tt_status st = tito_kit_open(out, installed);
         if (st == TT_OK)
-            (*out)->found_by = "the build tree";
+            (*out)->found_by = "the installation";
         return st;
     }
 
-    /* An installed tito: relative to the executable. */
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char installed[PATH_MAX] = "";
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        if (path_fits(snprintf(installed, sizeof installed, "%s/%s", exe, TITO_KIT_INSTALL_REL),
-                      sizeof installed) &&
-            path_fits(snprintf(path, sizeof path, "%s/manifest.txt", installed), sizeof path) &&
-            is_file(path)) {
-            tt_status st = tito_kit_open(out, installed);
+    /* The build tree's kit serves only a program run from that build tree. */
+    bool from_build = have_dir && in_build_tree(dir);
+    if (from_build) {
+        snprintf(path, sizeof path, "%s/manifest.txt", TITO_KIT_BUILD_DIR);
+        if (is_file(path)) {
+            tt_status st = tito_kit_open(out, TITO_KIT_BUILD_DIR);
             if (st == TT_OK)
-                (*out)->found_by = "the installation";
+                (*out)->found_by = "the build tree";
             return st;
         }
     }
-    return tt_error_set(TT_ERR_IO,
-                        "no grading kit found (looked in %s%s%s): %s", TITO_KIT_BUILD_DIR,
-                        installed[0] ? " and " : "", installed, FIX_HINT);
+    return tt_error_set(TT_ERR_IO, "no grading kit found (looked in %s%s%s): %s",
+                        installed[0] ? installed : "the folder of this tito",
+                        from_build ? " and " : "", from_build ? TITO_KIT_BUILD_DIR : "", FIX_HINT);
 }
 
 void tito_kit_free(tito_kit *kit)

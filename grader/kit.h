@@ -6,8 +6,11 @@
  * tito finds the kit in this order:
  *   1. $TITO_KIT, when set (and then it must be a complete kit: no fallback hides a
  *      mistyped path);
- *   2. the build tree tito was built in (<build>/kit, compiled in);
- *   3. <directory of the tito executable>/../share/tinytorch/kit (an installed tito).
+ *   2. <directory of the tito executable>/../share/tinytorch/kit (an installed or
+ *      released tito), when it holds a kit;
+ *   3. the build tree tito was built in (<build>/kit, compiled in), for a program that
+ *      lives in that build tree only: a rebuilt build tree never changes how an
+ *      installed tito grades.
  * A kit is checked before use; what is missing is named, with how to fix it.
  */
 #ifndef TITO_KIT_H
