@@ -5,7 +5,9 @@
 #   - the starter builds and fails every visible check with "not implemented", no crash;
 #   - a copy of the reference with one planted bug (a sed expression below, the kind of
 #     mistake students make) fails the named check with the named message, and only
-#     checks of the concerned kind.
+#     checks of the concerned kind;
+#   - module 09 only: conv2d as a direct loop (correct, not im2col) earns the middle
+#     speed band of the course file, by instruction counts (deterministic).
 set -u
 tito=$1
 src=$2
@@ -105,6 +107,14 @@ if plant "$slug" "$bug"; then
     contains stdout "$bug_check"
     contains stdout "$bug_message"
     if grep -q "crash\|timeout" "$out/stdout"; then fail "the planted bug crashed a check"; fi
+fi
+
+if [ "$module" = 09 ]; then
+    /usr/bin/python3 "$src/tests/engine/plant_direct_conv.py" "$src/reference/src/$name.c" \
+        "$out/direct.c" || fail "plant_direct_conv.py"
+    expect 0 "$tito" dev grade 09 "$out/direct.c" --full --deterministic --seed 5eed
+    contains stdout "conv2d_32x16x32x32: 0\.[2-4][0-9]× reference (instruction counts), band ≥0\.15×  *10/15"
+    contains stdout "total  *95/100"
 fi
 
 exit $failed
