@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,10 @@ int tito_parse_options(tito_context *ctx, int *argc, char **argv, const tito_opt
 
     for (int i = 1; i < *argc; i++) {
         char *arg = argv[i];
-        if (options_done || arg[0] != '-' || arg[1] == '\0') {
+        /* "-1" is no option (none is a digit) but a wrong number the command should
+         * name as such: `tito module start -1` says there is no module -1. */
+        bool negative_number = arg[0] == '-' && isdigit((unsigned char)arg[1]);
+        if (options_done || arg[0] != '-' || arg[1] == '\0' || negative_number) {
             argv[kept++] = arg;
             continue;
         }

@@ -1238,7 +1238,11 @@ tt_status tito_milestone_run(tito_milestone_result **out, const tito_kit *kit,
         res->reference_train_median = res->reference.train_seconds;
         res->student_train_median = res->student.train_seconds;
         res->time_trials = 1;
-        unsigned trials = options->timing_trials ? options->timing_trials : 3;
+        unsigned trials = options->timing_trials;
+        if (trials == 0)
+            trials = res->reference.wall_seconds < TITO_MILESTONE_AUTO_TRIALS_SECONDS
+                         ? TITO_MILESTONE_AUTO_TRIALS
+                         : 1;
         if (res->student.reported && trials > 1) {
             event(options, TITO_MILESTONE_PHASE_TIME, false, 0, 0, false, false);
             t = now_seconds();

@@ -208,13 +208,18 @@ typedef struct tito_milestone_options {
     double min_timeout;
     double timeout_factor;
     unsigned memory_mb;
-    /* Runs of each program the time ratio is the median of (0: 3; 1: the judged runs
-     * only). */
+    /* Runs of each program the time ratio is the median of (1: the judged runs only;
+     * 0: TITO_MILESTONE_AUTO_TRIALS when the reference's judged run took under
+     * TITO_MILESTONE_AUTO_TRIALS_SECONDS, else 1: a long training is not repeated
+     * unasked). */
     unsigned timing_trials;
     const char *tito_version; /* recorded in the receipt; NULL: unknown */
     tito_milestone_progress_fn progress;
     void *progress_ctx;
 } tito_milestone_options;
+
+#define TITO_MILESTONE_AUTO_TRIALS 3
+#define TITO_MILESTONE_AUTO_TRIALS_SECONDS 10.0
 
 #define TITO_MILESTONE_OPTIONS_INIT { .temp_parent = NULL }
 

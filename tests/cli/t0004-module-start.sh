@@ -64,6 +64,8 @@ expect "start 42" 2 "$TITO" module start 42
 has "42: which modules exist" "$TMP/err" "tito: error: no module 42: modules are 01..$last; see \`tito module list\`"
 expect "start 0" 2 "$TITO" module start 0
 has "0: which modules exist" "$TMP/err" "no module 0: modules are 01..$last"
+expect "start -1" 2 "$TITO" module start -1
+has "-1: a wrong number, not an option" "$TMP/err" "no module -1: modules are 01..$last"
 expect "start foo" 2 "$TITO" module start foo
 has "foo: which modules exist" "$TMP/err" "no module 'foo': modules are 01..$last ($(name_of 1) .. $(name_of "$n"))"
 expect "start a number with another module's name" 2 "$TITO" module start "03_$(name_of 4)"

@@ -63,11 +63,14 @@ expect "run 9" 2 "$TITO" milestone run 9
 has "run 9: which exist" "$TMP/err" "no milestone '9': milestones are 1..$n_ms (01_perceptron .. $last_ms)"
 expect "run abc" 2 "$TITO" milestone run abc
 has "run abc: which exist" "$TMP/err" "no milestone 'abc'"
+expect "run -1" 2 "$TITO" milestone run -1
+has "run -1: a wrong number, not an option" "$TMP/err" "no milestone '-1': milestones are 1..$n_ms"
 expect "run without N" 2 "$TITO" milestone run
 has "run without N: asks which" "$TMP/err" "which milestone? \`tito milestone run N\`"
 expect "run two milestones" 2 "$TITO" milestone run 1 2
 has "run 1 2: names the extra" "$TMP/err" "unexpected argument '2'"
-expect "run -1" 2 "$TITO" milestone run -1
+expect "run 1 --trials 0" 2 "$TITO" milestone run 1 --trials 0
+has "--trials 0: the range" "$TMP/err" "--trials expects a number from 1 to 9, not '0'"
 same "bad numbers: no commit" "$(git rev-list --count HEAD)" "$before"
 
 "$TITO" module start 8 >/dev/null 2>&1 || fail "module start 8"
@@ -83,6 +86,8 @@ for n in 1 3; do
     has "run $n: a bar met" "$TMP/out" "✓"
     lacks "run $n: no bar missed" "$TMP/out" "✗"
     has "run $n: the time ratio" "$TMP/out" "the reference's speed"
+    # A training of a second or less: three runs each by default.
+    has "run $n: medians" "$TMP/out" "(medians of 3 runs)"
     has "run $n: the receipt" "$TMP/out" "Receipt: .tito/results/milestone_0$n.json"
     r=.tito/results/milestone_0$n.json
     check "run $n: the receipt exists" test -f "$r"
@@ -99,7 +104,8 @@ for n in 1 3; do
     check "run $n: progress records it" \
         jq -e ".milestones[\"$(jq -r '.slug' "$r")\"].reached_at | test(\"^20\")" .tito/progress.json
 done
-expect "run 2 --json" 0 "$TITO" milestone run 02_xor --json
+expect "run 2 --json --trials 1" 0 "$TITO" milestone run 02_xor --json --trials 1
+same "run 2 --trials 1: one run each" "$(jq '.time.trials' "$TMP/out")" 1
 same "run 2 --json: the receipt on stdout" "$(jq -r '.kind + " " + .outcome' "$TMP/out")" "milestone reached"
 same "run 2 --json: three bars" "$(jq '.bars | length' "$TMP/out")" 3
 same "run 2 --json: the upper bar" "$(jq -r '.bars[0].comparison' "$TMP/out")" "<="

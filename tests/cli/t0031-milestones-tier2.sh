@@ -60,5 +60,8 @@ if has_ms 5; then
     same "run 5: receipt reached" "$(jq -r '.outcome' "$r")" "reached"
     check "run 5: the reversal" jq -e '.run.metrics.reverse_test_accuracy >= 0.95' "$r"
     check "run 5: the validation loss" jq -e '.run.metrics.text_test_loss <= 2.3' "$r"
+    # A training of about 25 s is not repeated unasked for the time ratio.
+    has "run 5: one timing run" "$TMP/out" "(one run each; --trials 3 for medians)"
+    same "run 5: the receipt's trials" "$(jq '.time.trials' "$r")" 1
 fi
 finish
