@@ -228,10 +228,43 @@ static json_t *gs_test(const char *name, const char *number, double score, doubl
     return t;
 }
 
-/* Points to two decimals, as Gradescope shows them. */
-static double two_decimals(double x)
+/* Each check's share of the correctness points, in hundredths. The tests of a module
+ * must add up to its points (without a top-level "score", Gradescope's total is the sum
+ * of the tests' scores), and rounding each share on its own could give 100.2 of 100.
+ * So each check gets the floor of its exact share and the hundredths left over go one
+ * each to the largest remainders (the earlier check on a tie): the shares add up to
+ * exactly `points`. Integer arithmetic throughout. NULL when out of memory. */
+static long long *share_hundredths(const tito_grade *g, int points)
 {
-    return round(x * 100.0) / 100.0;
+    long long *h = calloc(g->n_cases ? g->n_cases : 1, sizeof *h);
+    long long *rem = calloc(g->n_cases ? g->n_cases : 1, sizeof *rem);
+    if (!h || !rem) {
+        free(h);
+        free(rem);
+        return NULL;
+    }
+    long long total = points > 0 ? 100LL * points : 0, raw = 0;
+    for (size_t i = 0; i < g->n_cases; i++)
+        raw += g->cases[i].max_points > 0 ? g->cases[i].max_points : 0;
+    if (raw > 0 && total > 0) {
+        long long given = 0;
+        for (size_t i = 0; i < g->n_cases; i++) {
+            long long q = (g->cases[i].max_points > 0 ? g->cases[i].max_points : 0) * total;
+            h[i] = q / raw;
+            rem[i] = q % raw;
+            given += h[i];
+        }
+        for (long long left = total - given; left > 0; left--) {
+            size_t best = 0;
+            for (size_t i = 1; i < g->n_cases; i++)
+                if (rem[i] > rem[best])
+                    best = i;
+            h[best]++;
+            rem[best] = -1;
+        }
+    }
+    free(rem);
+    return h;
 }
 
 tt_status tito_export_gradescope(char **out, const tito_grade *grade, const tito_export_options *options)
@@ -258,11 +291,15 @@ tt_status tito_export_gradescope(char **out, const tito_grade *grade, const tito
         return tt_error_set(TT_ERR_NOMEM, "tito_export_gradescope: out of memory");
     }
 
-    /* Case points scaled to the correctness share, so the tests add up to the score. */
-    double raw_possible = 0.0;
-    for (size_t i = 0; i < g->n_cases; i++)
-        raw_possible += g->cases[i].max_points;
-    double scale = raw_possible > 0 ? (double)correctness_possible(g) / raw_possible : 0.0;
+    /* Case points scaled to the correctness share: the tests' max_score add up to the
+     * module's points exactly, and a check passed scores its whole max_score. */
+    long long *share = share_hundredths(g, correctness_possible(g));
+    if (!share) {
+        json_decref(root);
+        json_decref(tests);
+        json_decref(board);
+        return tt_error_set(TT_ERR_NOMEM, "tito_export_gradescope: out of memory");
+    }
 
     char number[64], name[256], message[4096];
     int n = 0;
@@ -285,8 +322,13 @@ tt_status tito_export_gradescope(char **out, const tito_grade *grade, const tito
         char status_line[4300];
         snprintf(status_line, sizeof status_line, "%s%s%s", tito_verdict_name(c->verdict), msg ? ": " : "",
                  msg ? msg : "");
+        /* A check passed scores its whole share (score.c gives all of a check's points
+         * or none; anything between would get its part, rounded down). */
+        long long got = 0;
+        if (c->max_points > 0 && c->points > 0)
+            got = c->points >= c->max_points ? share[i] : share[i] * c->points / c->max_points;
         json_t *t = gs_test(check_name(g, i, o->reveal_hidden, name, sizeof name), number,
-                            two_decimals(c->points * scale), two_decimals(c->max_points * scale),
+                            (double)got / 100.0, (double)share[i] / 100.0,
                             c->verdict == TITO_PASS, status_line, c->hidden ? hidden_vis : "visible",
                             c->category ? c->category : "", &bad);
         if (!t || json_array_append_new(tests, t) != 0)
@@ -368,6 +410,7 @@ tt_status tito_export_gradescope(char **out, const tito_grade *grade, const tito
     else
         json_decref(board);
     free(summary.data);
+    free(share);
     char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     json_decref(root);
     if (!text)

@@ -125,8 +125,11 @@ g = json.load(open(sys.argv[1]))
 assert g["score"] == 100, g["score"]
 assert isinstance(g["execution_time"], (int, float)) and isinstance(g["output"], str)
 assert g["tests"] and all({"name", "score", "max_score", "status", "output", "visibility"} <= set(t) for t in g["tests"])
-# Case points are scaled to the correctness share and rounded to hundredths each.
-assert abs(sum(t["max_score"] for t in g["tests"]) - 100) < 0.5, sum(t["max_score"] for t in g["tests"])
+# Case points are scaled to the correctness share in hundredths that add up to it
+# exactly: the tests are worth the module's 100 points, and every one passed scores 100.
+assert all(abs(t[k] * 100 - round(t[k] * 100)) < 1e-6 for t in g["tests"] for k in ("score", "max_score"))
+cents = lambda k: sum(round(t[k] * 100) for t in g["tests"])
+assert cents("max_score") == 10000 and cents("score") == 10000, (cents("max_score"), cents("score"))
 assert all(t["name"].startswith("hidden.") for t in g["tests"] if t["visibility"] == "after_published")
 PY
 refute "again: a new receipt" test "$(jq -r .created_at "$r")" = "$created1"

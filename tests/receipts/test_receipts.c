@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,6 +549,73 @@ static void test_gradescope(void)
     tito_grade_free(g);
 }
 
+/* A number of results.json in hundredths; -1 when it is not a whole number of them. */
+static long long hundredths(json_t *v)
+{
+    double x = json_number_value(v) * 100.0, r = round(x);
+    return json_is_number(v) && fabs(x - r) < 1e-6 ? (long long)r : -1;
+}
+
+/* The tests' max_score add up to the module's points exactly, though 70 correctness
+ * points over checks worth 13 do not divide evenly (each rounded alone: 69.99); their
+ * scores add up to the score, and to all the points when every check passes. */
+static void test_gradescope_sums(void)
+{
+    for (int all_pass = 0; all_pass < 2; all_pass++) {
+        tito_grade *g = make_grade();
+        if (all_pass) {
+            for (size_t i = 0; i < g->n_cases; i++)
+                g->cases[i].verdict = TITO_PASS;
+            g->memcheck.status = TITO_MEMCHECK_CLEAN;
+            g->perf[0].ratio = 0.5;
+        }
+        tito_score_rules rules;
+        tito_score_rules_default(&rules);
+        CHECK_OK(tito_score_apply(g, &rules));
+        CHECK(g->possible == 100 && (!all_pass || g->earned == 100));
+        char *text = NULL;
+        CHECK_OK(tito_export_gradescope(&text, g, NULL));
+        json_error_t jerr;
+        json_t *j = text ? json_loads(text, 0, &jerr) : NULL;
+        CHECK(j != NULL);
+        if (j) {
+            long long max_sum = 0, score_sum = 0, correctness_max = 0;
+            size_t i;
+            json_t *t;
+            json_array_foreach(json_object_get(j, "tests"), i, t)
+            {
+                long long m = hundredths(json_object_get(t, "max_score"));
+                long long sc = hundredths(json_object_get(t, "score"));
+                CHECK(m >= 0 && sc >= 0 && sc <= m);
+                if (strcmp(json_string_value(json_object_get(t, "status")), "passed") == 0)
+                    CHECK(sc == m);
+                max_sum += m;
+                score_sum += sc;
+                if (i < g->n_cases)
+                    correctness_max += m;
+            }
+            CHECK(correctness_max == 7000);
+            CHECK(max_sum == 100LL * g->possible);
+            if (all_pass) {
+                CHECK(score_sum == 10000);
+                CHECK(json_number_value(json_object_get(j, "score")) == 100.0);
+            } else {
+                /* score.c rounds the correctness points down (26.92 -> 26). */
+                CHECK(score_sum >= 100LL * g->earned && score_sum < 100LL * (g->earned + 1));
+            }
+            /* The largest remainders get the hundredths left over: 1076.92 -> 10.77 for
+             * the checks worth 2, 1615.38 -> 16.15 for 3, 538.46 -> 5.39 for 1. */
+            json_t *tests = json_object_get(j, "tests");
+            CHECK(hundredths(json_object_get(json_array_get(tests, 0), "max_score")) == 1077);
+            CHECK(hundredths(json_object_get(json_array_get(tests, 2), "max_score")) == 1615);
+            CHECK(hundredths(json_object_get(json_array_get(tests, 5), "max_score")) == 539);
+            json_decref(j);
+        }
+        free(text);
+        tito_grade_free(g);
+    }
+}
+
 /* ------------------------------------------------------------ JUnit */
 
 static void test_xmlcheck_itself(void)
@@ -1033,6 +1101,7 @@ int main(int argc, char **argv)
     RUN(test_receipt_file);
     RUN(test_receipt_validation);
     RUN(test_gradescope);
+    RUN(test_gradescope_sums);
     RUN(test_xmlcheck_itself);
     RUN(test_junit);
     RUN(test_csv);
