@@ -1,6 +1,7 @@
 # Where `cmake --install build --prefix P` puts things, and the test that checks it:
 #
 #   P/bin/tito, P/bin/tt-milestone-NN    cli/CMakeLists.txt, milestones/CMakeLists.txt
+#   P/bin/tito-leaderboard               leaderboard/CMakeLists.txt
 #   P/include/tinytorch/*.h              reference/CMakeLists.txt
 #   P/lib/libtinytorch.a, libtinytorch_core.a   reference/CMakeLists.txt
 #   P/share/tinytorch/data/              milestones/CMakeLists.txt: the digits and their

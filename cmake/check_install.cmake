@@ -1,8 +1,8 @@
 # The install.layout test: install the build tree into a fresh prefix, check that every
 # file is where the README says, that the installed tito runs and grades with the kit
-# installed with it (while the build tree, with its own kit, is still there), and that a
-# program compiles against the installed headers and links with the installed libraries
-# alone.
+# installed with it (while the build tree, with its own kit, is still there), that the
+# installed tito-leaderboard runs, and that a program compiles against the installed
+# headers and links with the installed libraries alone.
 file(REMOVE_RECURSE ${PREFIX})
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${PREFIX}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
@@ -13,6 +13,7 @@ endif()
 string(REPLACE "," ";" MODULES "${MODULES}")
 set(expected
   ${BINDIR}/tito
+  ${BINDIR}/tito-leaderboard
   ${BINDIR}/tt-milestone-01
   ${BINDIR}/tt-milestone-02
   ${BINDIR}/tt-milestone-03
@@ -58,6 +59,18 @@ if(NOT (rc EQUAL 0 OR rc EQUAL 1) OR at EQUAL -1)
     "installed kit ${installed_kit}:\n${out}")
 endif()
 message(STATUS "the installed tito grades with ${installed_kit}")
+
+# tito-leaderboard, the course's server, is installed and runs.
+foreach(arg --help --version)
+  execute_process(COMMAND ${PREFIX}/${BINDIR}/tito-leaderboard ${arg}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "the installed tito-leaderboard ${arg} gave (${rc}): ${out}")
+  endif()
+endforeach()
+if(NOT out MATCHES "tito-leaderboard ${VERSION}")
+  message(FATAL_ERROR "the installed tito-leaderboard --version gave: ${out}")
+endif()
 
 # A user's program: headers and libraries from the prefix only.
 set(src ${PREFIX}/use_tinytorch.c)
