@@ -11,9 +11,9 @@
  * region, except idioms: lines that also appear outside the regions (the scaffolding
  * students get), in the public headers, in two or more different regions, or in the
  * project's own code that implements nothing of the course (tests/, bench/, grader/
- * less the visible checks that ship, cli/, leaderboard/). Measured on this course that
- * leaves about 2,500 lines, and the release's own code (visible checks, milestone
- * programs) still shares a handful of one-line API calls with them
+ * less the visible checks and their helpers that ship, cli/, leaderboard/). Measured
+ * on this course that leaves about 2,500 lines, and the release's own code (visible
+ * checks, milestone programs) still shares a handful of one-line API calls with them
  * ("tt_layer_set_training(model, false);"). So a leak is a solution line of 40
  * characters or more (of 60 or more, also inside a longer line: a solution quoted in
  * prose), or two
@@ -153,6 +153,7 @@ static const char *const kit_allowed[] = {
     "suites/*/visible.o",
     "suites/*/hidden.o",
     "suites/*/visible.c",
+    "suites/*/helpers.h",
     "suites/*/suite.json",
     "starters/*/*.c",
     "guides/*.md",
@@ -357,9 +358,9 @@ static tt_status add_source(line_set *set, const char *path, const char *rel, si
 }
 
 /* Every line (>= MIN_LINE) of the C sources and headers under `dir` as idioms, except
- * the files whose path (relative to dir) matches `skip` (NULL: none). A missing folder
- * adds nothing. */
-static tt_status add_idioms(line_set *set, const char *dir, const char *skip)
+ * the files whose path (relative to dir) matches a pattern of `skip` (a NULL-terminated
+ * list; NULL: none). A missing folder adds nothing. */
+static tt_status add_idioms(line_set *set, const char *dir, const char *const *skip)
 {
     strlist files = {0};
     if (!tito_path_exists(dir))
@@ -369,7 +370,10 @@ static tt_status add_idioms(line_set *set, const char *dir, const char *skip)
         size_t fl = strlen(files.v[i]);
         if (fl < 2 || (strcmp(files.v[i] + fl - 2, ".c") != 0 && strcmp(files.v[i] + fl - 2, ".h") != 0))
             continue;
-        if (skip && fnmatch(skip, files.v[i], FNM_PATHNAME) == 0)
+        bool skipped = false;
+        for (const char *const *k = skip; k && *k && !skipped; k++)
+            skipped = fnmatch(*k, files.v[i], FNM_PATHNAME) == 0;
+        if (skipped)
             continue;
         char path[PATH_SIZE * 2];
         snprintf(path, sizeof path, "%s/%s", dir, files.v[i]);
@@ -502,14 +506,19 @@ tt_status tito_release_check(tito_release_report *report, const char *dir, const
         TT_CHECK(add_source(&set, path, rel, &region));
     }
     TT_CHECK(add_idioms(&set, inc_dir, NULL));
-    static const char *const independent[][2] = {
-        {"tests", NULL}, {"bench", NULL}, {"grader", "suites/*/visible.c"}, {"cli", NULL},
+    /* The suites' sources that ship (kit_allowed) are searched, so they are no idioms. */
+    static const char *const shipped_checks[] = {"suites/*/visible.c", "suites/*/helpers.h", NULL};
+    static const struct {
+        const char *dir;
+        const char *const *skip;
+    } independent[] = {
+        {"tests", NULL}, {"bench", NULL}, {"grader", shipped_checks}, {"cli", NULL},
         {"leaderboard", NULL},
     };
     for (size_t i = 0; i < sizeof independent / sizeof independent[0]; i++) {
         char dir2[PATH_SIZE + 64];
-        snprintf(dir2, sizeof dir2, "%s/%s", source_root, independent[i][0]);
-        TT_CHECK(add_idioms(&set, dir2, independent[i][1]));
+        snprintf(dir2, sizeof dir2, "%s/%s", source_root, independent[i].dir);
+        TT_CHECK(add_idioms(&set, dir2, independent[i].skip));
     }
     for (size_t i = 0; i < set.cap; i++)
         report->solution_lines += set.slots[i].text && set.slots[i].origin;

@@ -7,8 +7,9 @@
  *     bin/tito                         this tito
  *     share/tinytorch/kit/...          the grading kit (docs/grading.md): the headers,
  *                                      the starters, the guides, the visible checks as
- *                                      source and compiled, the hidden checks and the
- *                                      reference compiled only
+ *                                      source (with the helpers.h they share with the
+ *                                      hidden checks) and compiled, the hidden checks
+ *                                      and the reference compiled only
  *     share/tinytorch/course.json      the course in effect (tito reads it first,
  *                                      grader/course.h)
  *     README.md                        how to install it and start

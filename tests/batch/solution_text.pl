@@ -8,7 +8,8 @@
 #     one space) between /* BEGIN SOLUTION ... */ and /* END SOLUTION */;
 #   - idioms, never solution text: lines also outside the regions, in two regions, in the
 #     public headers, or in the project's code that implements nothing of the course
-#     (tests/, bench/, grader/ but the visible checks that ship, cli/, leaderboard/);
+#     (tests/, bench/, grader/ but the visible checks and their helpers that ship, cli/,
+#     leaderboard/);
 #   - a leak: a solution line of 40 characters or more (of 60 or more also inside a
 #     longer line), or two solution lines of the same region with only shorter lines
 #     between them.
@@ -45,7 +46,7 @@ for my $f (sort glob("$src/reference/src/*.c")) {
 my @independent = grep { -d } map { "$src/$_" } qw(reference/include tests bench grader cli leaderboard);
 find(sub {
     return unless /\.[ch]\z/ && -f $_;
-    return if $File::Find::name =~ m{/grader/suites/[^/]+/visible\.c\z};
+    return if $File::Find::name =~ m{/grader/suites/[^/]+/(visible\.c|helpers\.h)\z};
     open my $fh, '<', $_ or return;
     while (my $line = <$fh>) { $idiom{norm($line)} = 1; }
 }, @independent);

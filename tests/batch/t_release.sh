@@ -1,11 +1,13 @@
 # tests/batch/t_release.sh: `tito course release OUT`, what students install.
 #
-#   - the layout: bin/tito, the kit, the course file, README.md, SHA256SUMS that check;
+#   - the layout: bin/tito, the kit (each suite's helpers.h next to its visible.c), the
+#     course file, README.md, SHA256SUMS that check;
 #   - no solution text: no reference source in it, no hidden check's source, and no
 #     solution line by the rule of grader/release.h as solution_text.pl reads it;
 #   - the check works: a guide with a pasted solution, or with one distinctive solution
-#     line, and a reference source slipped into a kit are each refused, and nothing is
-#     left at OUT; a one-line API call that solutions also contain is not a leak;
+#     line, a suite's helpers.h with a pasted solution, and a reference source slipped
+#     into a kit are each refused, and nothing is left at OUT; a one-line API call that
+#     solutions also contain is not a leak;
 #   - the released tito works for a student: it grades with its own kit, not with the
 #     build tree's (which exists while this test runs), takes the course shipped with
 #     it, starts a module and tests it.
@@ -39,6 +41,19 @@ check "every suite's hidden checks compiled" sh -c \
     'for v in rel/share/tinytorch/kit/suites/*/visible.c; do test -f "${v%visible.c}hidden.o" || exit 1; done'
 same "no C source outside starters, visible checks and milestones" \
     "$(find rel -name '*.c' | grep -v -e '/starters/' -e '/suites/[^/]*/visible.c$' -e '/milestones/')" ""
+same "no C header in the suites but their helpers" \
+    "$(find rel/share/tinytorch/kit/suites -name '*.h' ! -name helpers.h)" ""
+# visible.c includes its suite's helpers.h: each ships with it, as it is in the source.
+for h in "$SRC"/grader/suites/*/helpers.h; do
+    [ -f "$h" ] || continue
+    slug=$(basename "$(dirname "$h")")
+    check "suites/$slug/helpers.h ships, unchanged" cmp "$h" rel/share/tinytorch/kit/suites/$slug/helpers.h
+done
+check "every suite's visible.c finds what it includes" sh -c \
+    'for v in rel/share/tinytorch/kit/suites/*/visible.c; do
+         grep -q "^#include \"helpers.h\"" "$v" || continue
+         test -f "${v%visible.c}helpers.h" || exit 1
+     done'
 expect "no solution text (read apart from tito)" 0 perl "$PL" "$SRC" rel
 
 # The check at work, on copies of the kit with something planted.
@@ -62,6 +77,13 @@ check "a long solution line to plant" test -n "$line"
 printf 'A hint: `%s` does it.\n' "$line" >>kit-line/guides/01_tensor.md
 TITO_KIT=$PWD/kit-line expect "one distinctive line quoted in prose is refused" 1 "$TITO" course release rel-line --root "$SRC"
 expect "the independent reading agrees" 1 perl "$PL" "$SRC" kit-line
+
+plant helpers
+{ echo; region_of tt_tensor_matmul; } >>kit-helpers/suites/01_tensor/helpers.h
+TITO_KIT=$PWD/kit-helpers expect "a solution pasted into a suite's helpers is refused" 1 \
+    "$TITO" course release rel-helpers --root "$SRC"
+has "naming the helpers" err "share/tinytorch/kit/suites/01_tensor/helpers.h:"
+expect "the independent reading agrees" 1 perl "$PL" "$SRC" kit-helpers
 
 plant idiom
 echo '    tt_layer_set_training(model, false);' >>kit-idiom/guides/07_training.md
