@@ -12,23 +12,7 @@
 #include "probe.h"
 #include "tinytorch/tensor.h"
 
-static void record_result(tito_probe *p, tt_status st, const tt_tensor *out)
-{
-    probe_status(p, "status", st);
-    probe_tensor(p, "out", out);
-}
-
-/* The call runs first, then its result is read (an argument list has no order). */
-#define RECORD(p, call, out)                                                                \
-    do {                                                                                    \
-        tt_status record_st_ = (call);                                                      \
-        record_result((p), record_st_, (out));                                              \
-    } while (0)
-
-static long shares(const tt_tensor *a, const tt_tensor *b)
-{
-    return a && b && a->storage && a->storage == b->storage;
-}
+#include "helpers.h"
 
 static void binary_case(tito_probe *p, tt_status (*fn)(tt_tensor **, tt_tensor *, tt_tensor *),
                         tt_tensor *a, tt_tensor *b, const char *what)

@@ -21,27 +21,9 @@
 #include "probe.h"
 #include "tinytorch/tensor.h"
 
-/* ------------------------------------------------------------ helpers */
-
-/* The status of an op and, when it succeeded, its result. */
-static void record_result(tito_probe *p, tt_status st, const tt_tensor *out)
-{
-    probe_status(p, "status", st);
-    probe_tensor(p, "out", out);
-}
-
-/* The call runs first, then its result is read (an argument list has no order). */
-#define RECORD(p, call, out)                                                                \
-    do {                                                                                    \
-        tt_status record_st_ = (call);                                                      \
-        record_result((p), record_st_, (out));                                              \
-    } while (0)
-
-/* 1 when two tensors view one storage (a view, not a copy). */
-static long shares(const tt_tensor *a, const tt_tensor *b)
-{
-    return a && b && a->storage && a->storage == b->storage;
-}
+/* RECORD (an op's status, then its result) and shares (a view or a copy), which the
+ * hidden checks use too. */
+#include "helpers.h"
 
 /* ------------------------------------------------------------ creation */
 
