@@ -13,7 +13,7 @@
 #include "tinytorch/tensor.h"
 
 /* The status of an op and, when it succeeded, its result. */
-static inline void record_result(tito_probe *p, tt_status st, const tt_tensor *out)
+static void record_result(tito_probe *p, tt_status st, const tt_tensor *out)
 {
     probe_status(p, "status", st);
     probe_tensor(p, "out", out);
@@ -27,7 +27,7 @@ static inline void record_result(tito_probe *p, tt_status st, const tt_tensor *o
     } while (0)
 
 /* 1 when two tensors view one storage (a view, not a copy). */
-static inline long shares(const tt_tensor *a, const tt_tensor *b)
+static long shares(const tt_tensor *a, const tt_tensor *b)
 {
     return a && b && a->storage && a->storage == b->storage;
 }
