@@ -17,53 +17,7 @@
 #include "tinytorch/autograd.h"
 #include "tinytorch/tensor.h"
 
-typedef tt_status (*unary_fn)(tt_tensor **out, tt_tensor *x);
-
-static const struct {
-    const char *name;
-    unary_fn fn;
-    tt_op_id op;
-} UNARY[] = {
-    {"tt_relu", tt_relu, TT_OP_RELU},
-    {"tt_sigmoid", tt_sigmoid, TT_OP_SIGMOID},
-    {"tt_tanh", tt_tanh, TT_OP_TANH},
-    {"tt_gelu", tt_gelu, TT_OP_GELU},
-};
-#define N_UNARY (sizeof UNARY / sizeof UNARY[0])
-
-static tt_tensor not_a_result;
-
-static void free_result(tt_tensor *t)
-{
-    if (t != &not_a_result)
-        tt_tensor_free(t);
-}
-
-static const char *label2(char *buf, size_t size, const char *a, const char *b)
-{
-    snprintf(buf, size, "%s.%s", a, b);
-    return buf;
-}
-
-static bool readable_like(const tt_tensor *t, const tt_tensor *like)
-{
-    if (!t || t == &not_a_result || t->ndim != like->ndim || !t->storage || !t->storage->data)
-        return false;
-    for (int d = 0; d < t->ndim; d++)
-        if (t->shape[d] != like->shape[d])
-            return false;
-    return tt_tensor_is_contiguous(t) && t->offset + tt_tensor_numel(t) <= t->storage->size;
-}
-
-static void record_unary(tito_probe *p, const char *name, unary_fn fn, tt_tensor *x)
-{
-    char label[64];
-    tt_tensor *y = NULL;
-    tt_status st = fn(&y, x);
-    probe_status(p, label2(label, sizeof label, name, "status"), st);
-    probe_tensor(p, label2(label, sizeof label, name, "out"), y);
-    tt_tensor_free(y);
-}
+#include "helpers.h"
 
 static void record_softmax(tito_probe *p, const char *name, tt_tensor *x, int axis)
 {
@@ -73,38 +27,6 @@ static void record_softmax(tito_probe *p, const char *name, tt_tensor *x, int ax
     probe_status(p, label2(label, sizeof label, name, "status"), st);
     probe_tensor(p, label2(label, sizeof label, name, "out"), y);
     tt_tensor_free(y);
-}
-
-static void record_allocation_failures(tito_probe *p, const char *name, unary_fn fn, int axis,
-                                       tt_tensor *x)
-{
-    char label[96];
-    tt_tensor *plain = NULL;
-    tt_status plain_st = fn ? fn(&plain, x) : tt_softmax(&plain, x, axis);
-    tt_tensor_free(plain);
-    probe_tol_exact(p);
-    probe_status(p, label2(label, sizeof label, name, "status_without_failures"), plain_st);
-    long all_nomem = 1, all_null = 1, nothing_leaked = 1, succeeded = 0;
-    for (long n = 0; n < 200 && !succeeded; n++) {
-        size_t live = tt_alloc_live();
-        tt_tensor *y = &not_a_result;
-        tt_alloc_fail_after(n);
-        tt_status st = fn ? fn(&y, x) : tt_softmax(&y, x, axis);
-        tt_alloc_fail_after(-1);
-        if (st == TT_OK) {
-            succeeded = 1;
-            free_result(y);
-            break;
-        }
-        all_nomem &= st == TT_ERR_NOMEM;
-        all_null &= y == NULL;
-        nothing_leaked &= tt_alloc_live() == live;
-    }
-    probe_int(p, label2(label, sizeof label, name, "every_failure_is_TT_ERR_NOMEM"), all_nomem);
-    probe_int(p, label2(label, sizeof label, name, "out_is_NULL_after_each_failure"), all_null);
-    probe_int(p, label2(label, sizeof label, name, "nothing_leaked_after_each_failure"),
-              nothing_leaked);
-    probe_int(p, label2(label, sizeof label, name, "succeeds_when_memory_is_there"), succeeded);
 }
 
 /* ------------------------------------------------------------ cases */
