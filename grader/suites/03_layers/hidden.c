@@ -18,57 +18,7 @@
 #include "tinytorch/layers.h"
 #include "tinytorch/tensor.h"
 
-/* Stands for "some earlier value" in *out: a call that fails must set *out to NULL. */
-static tt_tensor not_a_tensor;
-
-static const char *label2(char *buf, size_t size, const char *a, const char *b)
-{
-    snprintf(buf, size, "%s.%s", a, b);
-    return buf;
-}
-
-static void seed_rng(tito_probe *p, tt_rng *rng)
-{
-    uint64_t hi = tt_rng_next_u32(probe_rng(p));
-    uint64_t lo = tt_rng_next_u32(probe_rng(p));
-    tt_rng_init(rng, hi << 32 | lo);
-}
-
-static long next_draw(tt_rng *rng)
-{
-    return (long)tt_rng_next_u32(rng);
-}
-
-static tt_layer *linear(tito_probe *p, const char *name, size_t in, size_t out, bool bias,
-                        tt_rng *rng)
-{
-    char label[96];
-    tt_layer *l = NULL;
-    tt_status st = tt_linear_new(&l, in, out, bias, rng);
-    probe_tol_exact(p);
-    probe_status(p, label2(label, sizeof label, name, "new_status"), st);
-    return st == TT_OK ? l : NULL;
-}
-
-static tt_layer *dropout(tito_probe *p, const char *name, float prob, tt_rng *rng)
-{
-    char label[96];
-    tt_layer *d = NULL;
-    tt_status st = tt_dropout_new(&d, prob, rng);
-    probe_tol_exact(p);
-    probe_status(p, label2(label, sizeof label, name, "new_status"), st);
-    return st == TT_OK ? d : NULL;
-}
-
-static tt_layer *sequential(tito_probe *p, const char *name)
-{
-    char label[96];
-    tt_layer *s = NULL;
-    tt_status st = tt_sequential_new(&s);
-    probe_tol_exact(p);
-    probe_status(p, label2(label, sizeof label, name, "new_status"), st);
-    return st == TT_OK ? s : NULL;
-}
+#include "helpers.h"
 
 static tt_layer *activation(tito_probe *p, const char *name, tt_status (*make)(tt_layer **))
 {
@@ -97,18 +47,6 @@ static void record_forward(tito_probe *p, const char *name, tt_layer *layer, tt_
     probe_status(p, label2(label, sizeof label, name, "status"), st);
     probe_tensor(p, label2(label, sizeof label, name, "out"), y);
     tt_tensor_free(y);
-}
-
-static tt_tensor *kept_mask(tito_probe *p, const tt_tensor *y)
-{
-    if (!y || !y->storage || !y->storage->data || !tt_tensor_is_contiguous(y) ||
-        y->offset + tt_tensor_numel(y) > y->storage->size)
-        return NULL;
-    tt_tensor *m = probe_from_data(p, y->ndim, y->shape, tt_tensor_data(y));
-    if (m)
-        for (size_t i = 0; i < m->storage->size; i++)
-            m->storage->data[i] = m->storage->data[i] != 0.0f;
-    return m;
 }
 
 static void record_dropout(tito_probe *p, const char *name, tt_layer *d, tt_tensor *x)

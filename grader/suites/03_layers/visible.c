@@ -33,12 +33,15 @@
 #include "tinytorch/layers.h"
 #include "tinytorch/tensor.h"
 
+/* not_a_tensor, label2, seed_rng, next_draw, kept_mask, and linear, dropout and
+ * sequential (a constructor and its status), which the hidden checks use too. */
+#include "helpers.h"
+
 /* ------------------------------------------------------------ helpers */
 
-/* Stand for "some earlier value" in *out: a function that fails must set *out to
- * NULL, so error checks start with out pointing here. Never freed. */
+/* Stands for "some earlier value" in *out, as not_a_tensor does for tensors. Never
+ * freed. */
 static tt_layer not_a_layer;
-static tt_tensor not_a_tensor;
 
 static void free_layer(tt_layer *l)
 {
@@ -52,44 +55,10 @@ static void free_tensor(tt_tensor *t)
         tt_tensor_free(t);
 }
 
-static const char *label2(char *buf, size_t size, const char *a, const char *b)
-{
-    snprintf(buf, size, "%s.%s", a, b);
-    return buf;
-}
-
 /* 1 when the last error message mentions `word`. */
 static long message_mentions(const char *word)
 {
     return strstr(tt_error_last(), word) != NULL;
-}
-
-/* A generator for the layer under test, seeded from the case's own generator (so
- * from the grading seed). */
-static void seed_rng(tito_probe *p, tt_rng *rng)
-{
-    uint64_t hi = tt_rng_next_u32(probe_rng(p));
-    uint64_t lo = tt_rng_next_u32(probe_rng(p));
-    tt_rng_init(rng, hi << 32 | lo);
-}
-
-/* The next 32 bits of rng, to show how far a layer moved it (exactly one draw per
- * parameter element, or per dropout element). */
-static long next_draw(tt_rng *rng)
-{
-    return (long)tt_rng_next_u32(rng);
-}
-
-/* Make a Linear and record the status. */
-static tt_layer *linear(tito_probe *p, const char *name, size_t in, size_t out, bool bias,
-                        tt_rng *rng)
-{
-    char label[96];
-    tt_layer *l = NULL;
-    tt_status st = tt_linear_new(&l, in, out, bias, rng);
-    probe_tol_exact(p);
-    probe_status(p, label2(label, sizeof label, name, "new_status"), st);
-    return st == TT_OK ? l : NULL;
 }
 
 /* out = layer(x): status and result. */
@@ -101,19 +70,6 @@ static void record_forward(tito_probe *p, const char *name, tt_layer *layer, tt_
     probe_status(p, label2(label, sizeof label, name, "status"), st);
     probe_tensor(p, label2(label, sizeof label, name, "out"), y);
     tt_tensor_free(y);
-}
-
-/* A tensor of 1 where y is not 0 and 0 where it is: the elements Dropout kept. */
-static tt_tensor *kept_mask(tito_probe *p, const tt_tensor *y)
-{
-    if (!y || y == &not_a_tensor || !y->storage || !y->storage->data ||
-        !tt_tensor_is_contiguous(y) || y->offset + tt_tensor_numel(y) > y->storage->size)
-        return NULL;
-    tt_tensor *m = probe_from_data(p, y->ndim, y->shape, tt_tensor_data(y));
-    if (m)
-        for (size_t i = 0; i < m->storage->size; i++)
-            m->storage->data[i] = m->storage->data[i] != 0.0f;
-    return m;
 }
 
 /* One training forward of a Dropout: the kept mask and the output, exactly. */
@@ -456,16 +412,6 @@ static void case_linear_new_errors(tito_probe *p)
 
 /* ------------------------------------------------------------ Dropout */
 
-static tt_layer *dropout(tito_probe *p, const char *name, float prob, tt_rng *rng)
-{
-    char label[96];
-    tt_layer *d = NULL;
-    tt_status st = tt_dropout_new(&d, prob, rng);
-    probe_tol_exact(p);
-    probe_status(p, label2(label, sizeof label, name, "new_status"), st);
-    return st == TT_OK ? d : NULL;
-}
-
 static void case_dropout_mask(tito_probe *p)
 {
     tt_rng rng;
@@ -665,16 +611,6 @@ static void case_activation_layers_describe(tito_probe *p)
 }
 
 /* ------------------------------------------------------------ Sequential */
-
-static tt_layer *sequential(tito_probe *p, const char *name)
-{
-    char label[96];
-    tt_layer *s = NULL;
-    tt_status st = tt_sequential_new(&s);
-    probe_tol_exact(p);
-    probe_status(p, label2(label, sizeof label, name, "new_status"), st);
-    return st == TT_OK ? s : NULL;
-}
 
 /* Append and record the status (the container owns the layer from here on). */
 static void append(tito_probe *p, const char *label, tt_layer *seq, tt_layer *layer)
