@@ -17,31 +17,7 @@
 #include "tinytorch/losses.h"
 #include "tinytorch/tensor.h"
 
-typedef tt_status (*loss_fn)(tt_tensor **out, tt_tensor *a, tt_tensor *b);
-
-static tt_tensor not_a_result;
-
-static void free_result(tt_tensor *t)
-{
-    if (t != &not_a_result)
-        tt_tensor_free(t);
-}
-
-static const char *label2(char *buf, size_t size, const char *a, const char *b)
-{
-    snprintf(buf, size, "%s.%s", a, b);
-    return buf;
-}
-
-static void record_loss(tito_probe *p, const char *name, loss_fn fn, tt_tensor *a, tt_tensor *b)
-{
-    char label[96];
-    tt_tensor *loss = NULL;
-    tt_status st = fn(&loss, a, b);
-    probe_status(p, label2(label, sizeof label, name, "status"), st);
-    probe_tensor(p, label2(label, sizeof label, name, "loss"), loss);
-    tt_tensor_free(loss);
-}
+#include "helpers.h"
 
 static void record_refusal(tito_probe *p, const char *name, loss_fn fn, tt_tensor *a,
                            tt_tensor *b)
@@ -53,47 +29,6 @@ static void record_refusal(tito_probe *p, const char *name, loss_fn fn, tt_tenso
     probe_status(p, label2(label, sizeof label, name, "status"), st);
     probe_int(p, label2(label, sizeof label, name, "out_is_NULL"), loss == NULL);
     free_result(loss);
-}
-
-static void record_allocation_failures(tito_probe *p, const char *name, loss_fn fn, tt_tensor *a,
-                                       tt_tensor *b)
-{
-    char label[96];
-    tt_tensor *plain = NULL;
-    tt_status plain_st = fn(&plain, a, b);
-    tt_tensor_free(plain);
-    probe_tol_exact(p);
-    probe_status(p, label2(label, sizeof label, name, "status_without_failures"), plain_st);
-    long all_nomem = 1, all_null = 1, nothing_leaked = 1, succeeded = 0;
-    for (long n = 0; n < 200 && !succeeded; n++) {
-        size_t live = tt_alloc_live();
-        tt_tensor *loss = &not_a_result;
-        tt_alloc_fail_after(n);
-        tt_status st = fn(&loss, a, b);
-        tt_alloc_fail_after(-1);
-        if (st == TT_OK) {
-            succeeded = 1;
-            free_result(loss);
-            break;
-        }
-        all_nomem &= st == TT_ERR_NOMEM;
-        all_null &= loss == NULL;
-        nothing_leaked &= tt_alloc_live() == live;
-    }
-    probe_int(p, label2(label, sizeof label, name, "every_failure_is_TT_ERR_NOMEM"), all_nomem);
-    probe_int(p, label2(label, sizeof label, name, "out_is_NULL_after_each_failure"), all_null);
-    probe_int(p, label2(label, sizeof label, name, "nothing_leaked_after_each_failure"),
-              nothing_leaked);
-    probe_int(p, label2(label, sizeof label, name, "succeeds_when_memory_is_there"), succeeded);
-}
-
-static tt_tensor *labels_of(tito_probe *p, int ndim, const size_t *shape)
-{
-    tt_tensor *t = probe_uniform(p, ndim, shape, 0.0f, 1.0f);
-    if (t)
-        for (size_t i = 0; i < t->storage->size; i++)
-            t->storage->data[i] = t->storage->data[i] < 0.5f ? 0.0f : 1.0f;
-    return t;
 }
 
 static tt_tensor *classes_of(tito_probe *p, size_t n, size_t classes)
@@ -292,7 +227,7 @@ static void case_ce_noncontiguous_targets(tito_probe *p)
 static void case_grad_through_views(tito_probe *p)
 {
     tt_tensor *pb = probe_uniform(p, 2, TT_SHAPE(3, 2), 0.1f, 0.9f);
-    tt_tensor *target = labels_of(p, 2, TT_SHAPE(2, 3));
+    tt_tensor *target = random_labels(p, 2, TT_SHAPE(2, 3));
     tt_tensor *lb = probe_randn(p, 2, TT_SHAPE(4, 2));
     tt_tensor *classes = classes_of(p, 2, 4);
     probe_note(p, "base [3,2] requires grad; pred = transpose(base) (recorded by the "
@@ -335,7 +270,7 @@ static void case_grad_through_views(tito_probe *p)
 static void case_allocation_failures_recording(tito_probe *p)
 {
     tt_tensor *pred = probe_uniform(p, 3, TT_SHAPE(2, 2, 2), 0.1f, 0.9f);
-    tt_tensor *target = labels_of(p, 3, TT_SHAPE(2, 2, 2));
+    tt_tensor *target = random_labels(p, 3, TT_SHAPE(2, 2, 2));
     tt_tensor *lb = probe_randn(p, 2, TT_SHAPE(3, 2));
     tt_tensor *classes = classes_of(p, 2, 3);
     tt_tensor *logits = NULL, *bad = NULL;

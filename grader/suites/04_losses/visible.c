@@ -26,9 +26,11 @@
 #include "tinytorch/losses.h"
 #include "tinytorch/tensor.h"
 
-/* ------------------------------------------------------------ helpers */
+/* loss_fn, not_a_result, label2, record_loss, random_labels and
+ * record_allocation_failures, which the hidden checks use too. */
+#include "helpers.h"
 
-typedef tt_status (*loss_fn)(tt_tensor **out, tt_tensor *a, tt_tensor *b);
+/* ------------------------------------------------------------ helpers */
 
 static const struct {
     const char *name;
@@ -41,38 +43,10 @@ static const struct {
 };
 #define N_LOSSES (sizeof LOSSES / sizeof LOSSES[0])
 
-/* Stands for "some earlier value" in *out: a function that fails must set *out to
- * NULL, so error checks start with out pointing here. Never freed. */
-static tt_tensor not_a_result;
-
-static void free_result(tt_tensor *t)
-{
-    if (t != &not_a_result)
-        tt_tensor_free(t);
-}
-
-static const char *label2(char *buf, size_t size, const char *a, const char *b)
-{
-    snprintf(buf, size, "%s.%s", a, b);
-    return buf;
-}
-
 /* 1 when the last error message mentions `word`. */
 static long message_mentions(const char *word)
 {
     return strstr(tt_error_last(), word) != NULL;
-}
-
-/* Run a loss and record its status and result (a 0-D tensor) under `name`. The
- * tolerance is the caller's. */
-static void record_loss(tito_probe *p, const char *name, loss_fn fn, tt_tensor *a, tt_tensor *b)
-{
-    char label[96];
-    tt_tensor *loss = NULL;
-    tt_status st = fn(&loss, a, b);
-    probe_status(p, label2(label, sizeof label, name, "status"), st);
-    probe_tensor(p, label2(label, sizeof label, name, "loss"), loss);
-    tt_tensor_free(loss);
 }
 
 /* n class indices in [0, classes), as floats. */
@@ -82,16 +56,6 @@ static tt_tensor *random_targets(tito_probe *p, size_t n, size_t classes)
     for (size_t i = 0; i < n && i < 64; i++)
         v[i] = (float)tt_rng_below(probe_rng(p), (uint32_t)classes);
     return probe_from_data(p, 1, TT_SHAPE(n), v);
-}
-
-/* 0/1 labels of the given shape. */
-static tt_tensor *random_labels(tito_probe *p, int ndim, const size_t *shape)
-{
-    tt_tensor *t = probe_uniform(p, ndim, shape, 0.0f, 1.0f);
-    if (t)
-        for (size_t i = 0; i < t->storage->size; i++)
-            t->storage->data[i] = t->storage->data[i] < 0.5f ? 0.0f : 1.0f;
-    return t;
 }
 
 /* A loss whose error check comes first: status, *out cleared, the function named. */
@@ -107,42 +71,6 @@ static void record_refusal(tito_probe *p, const char *name, loss_fn fn, const ch
     probe_int(p, label2(label, sizeof label, name, "message_names_function"),
               message_mentions(fn_name));
     free_result(loss);
-}
-
-/* Makes each allocation of one call fail in turn until the call succeeds: every
- * failure must be TT_ERR_NOMEM with *out NULL and nothing left allocated. The records
- * are yes/no answers, so your code may allocate more or less often than the
- * reference's. */
-static void record_allocation_failures(tito_probe *p, const char *name, loss_fn fn, tt_tensor *a,
-                                       tt_tensor *b)
-{
-    char label[96];
-    tt_tensor *plain = NULL;
-    tt_status plain_st = fn(&plain, a, b);
-    tt_tensor_free(plain);
-    probe_tol_exact(p);
-    probe_status(p, label2(label, sizeof label, name, "status_without_failures"), plain_st);
-    long all_nomem = 1, all_null = 1, nothing_leaked = 1, succeeded = 0;
-    for (long n = 0; n < 200 && !succeeded; n++) {
-        size_t live = tt_alloc_live();
-        tt_tensor *loss = &not_a_result;
-        tt_alloc_fail_after(n);
-        tt_status st = fn(&loss, a, b);
-        tt_alloc_fail_after(-1);
-        if (st == TT_OK) {
-            succeeded = 1;
-            free_result(loss);
-            break;
-        }
-        all_nomem &= st == TT_ERR_NOMEM;
-        all_null &= loss == NULL;
-        nothing_leaked &= tt_alloc_live() == live;
-    }
-    probe_int(p, label2(label, sizeof label, name, "every_failure_is_TT_ERR_NOMEM"), all_nomem);
-    probe_int(p, label2(label, sizeof label, name, "out_is_NULL_after_each_failure"), all_null);
-    probe_int(p, label2(label, sizeof label, name, "nothing_leaked_after_each_failure"),
-              nothing_leaked);
-    probe_int(p, label2(label, sizeof label, name, "succeeds_when_memory_is_there"), succeeded);
 }
 
 /* ------------------------------------------------------------ MSE */
