@@ -13,13 +13,7 @@
 #include "tinytorch/autograd.h"
 #include "tinytorch/spatial.h"
 
-static void backward_from(tito_probe *p, tt_tensor *y, tt_tensor *g)
-{
-    probe_tol_exact(p);
-    probe_status(p, "backward_status",
-                 y && y->grad_fn && tt_tensor_same_shape(y, g) ? tt_backward_with(y, g)
-                                                               : TT_ERR_STATE);
-}
+#include "helpers.h"
 
 static void case_conv_view_input(tito_probe *p)
 {

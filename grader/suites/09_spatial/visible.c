@@ -22,6 +22,9 @@
 #include "tinytorch/autograd.h"
 #include "tinytorch/spatial.h"
 
+/* backward_from, which the hidden checks use too. */
+#include "helpers.h"
+
 /* ------------------------------------------------------------ helpers */
 
 static void record_result(tito_probe *p, tt_status st, const tt_tensor *out)
@@ -36,16 +39,6 @@ static void record_result(tito_probe *p, tt_status st, const tt_tensor *out)
         tt_status record_st_ = (call);                                                      \
         record_result((p), record_st_, (out));                                              \
     } while (0)
-
-/* Backward of sum(g * y) from y, only when y is what the reference's backward can
- * take (a recorded node of g's shape); otherwise the state error is recorded. */
-static void backward_from(tito_probe *p, tt_tensor *y, tt_tensor *g)
-{
-    probe_tol_exact(p);
-    probe_status(p, "backward_status",
-                 y && y->grad_fn && tt_tensor_same_shape(y, g) ? tt_backward_with(y, g)
-                                                               : TT_ERR_STATE);
-}
 
 static void require_grad(tito_probe *p, tt_tensor *t)
 {
