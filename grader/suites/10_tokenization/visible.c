@@ -20,28 +20,10 @@
 #include "probe.h"
 #include "tinytorch/tokenization.h"
 
-/* ------------------------------------------------------------ helpers */
+/* record_ids, which the hidden checks use too. */
+#include "helpers.h"
 
-/* ids (count of them) as a 1-D tensor, or a NULL record when there are none to read. */
-static void record_ids(tito_probe *p, const char *label, const int32_t *ids, size_t count)
-{
-    char name[64];
-    snprintf(name, sizeof name, "%s.count", label);
-    probe_int(p, name, (long)count);
-    if (!ids || count == 0 || count > 1000000) {
-        probe_tensor(p, label, NULL);
-        return;
-    }
-    float *v = malloc(count * sizeof *v);
-    if (!v)
-        return;
-    for (size_t i = 0; i < count; i++)
-        v[i] = (float)ids[i];
-    tt_tensor *t = probe_from_data(p, 1, TT_SHAPE(count), v);
-    probe_tensor(p, label, t);
-    tt_tensor_free(t);
-    free(v);
-}
+/* ------------------------------------------------------------ helpers */
 
 static void record_bytes(tito_probe *p, const char *label, const char *bytes, size_t len)
 {
