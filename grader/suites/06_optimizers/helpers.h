@@ -20,6 +20,7 @@
 #include "tinytorch/optimizers.h"
 #include "tinytorch/tensor.h"
 
+/* The most parameters a check makes. */
 #define MAXP 3
 
 /* The "ulps" tolerance of the top of visible.c: a few float32 ulps. */
