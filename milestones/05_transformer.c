@@ -537,6 +537,7 @@ static tt_status train_text(ms_result *r, const ms_spec *milestone, size_t run,
                          .n_layers = 2, .d_hidden = 192};
     TT_CHECK(lm_open(&lm, &cfg, 0.003f, options->seed));
     size_t split = count * 9 / 10;
+    long evaluated = 0; /* the epoch after which the model was last evaluated */
     r->n_train = split;
     r->n_test = count - split;
     double start = now_seconds();
@@ -565,6 +566,11 @@ static tt_status train_text(ms_result *r, const ms_spec *milestone, size_t run,
         double val_loss = 0, train_loss = 0;
         TT_CHECK(text_eval(&val_loss, &e.test_accuracy, lm.gpt, ids, split, count));
         TT_CHECK(text_eval(&train_loss, &e.train_accuracy, lm.gpt, ids, 0, split / 8));
+        r->test_loss = val_loss;
+        r->test_accuracy = e.test_accuracy;
+        r->train_loss = train_loss;
+        r->train_accuracy = e.train_accuracy;
+        evaluated = epoch;
         e.seconds = now_seconds() - start;
         if (history)
             history[epoch - 1] = e;
@@ -572,8 +578,12 @@ static tt_status train_text(ms_result *r, const ms_spec *milestone, size_t run,
             r->best_test_accuracy = e.test_accuracy;
         progress("text", epoch, options->epochs, &e, val_loss, show);
     }
-    TT_CHECK(text_eval(&r->test_loss, &r->test_accuracy, lm.gpt, ids, split, count));
-    TT_CHECK(text_eval(&r->train_loss, &r->train_accuracy, lm.gpt, ids, 0, split / 8));
+    /* The last epoch's evaluation is the final one when there was one (the model has
+     * not changed since). */
+    if (evaluated != r->epochs) {
+        TT_CHECK(text_eval(&r->test_loss, &r->test_accuracy, lm.gpt, ids, split, count));
+        TT_CHECK(text_eval(&r->train_loss, &r->train_accuracy, lm.gpt, ids, 0, split / 8));
+    }
     r->test_correct = (size_t)(r->test_accuracy * (double)r->n_test + 0.5);
     r->train_correct = (size_t)(r->train_accuracy * (double)(split / 8) + 0.5);
     r->seconds = now_seconds() - start;

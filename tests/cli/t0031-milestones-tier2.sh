@@ -4,7 +4,8 @@
 # Flatten that cuts the graph (a student's reshape with gradients off) still reads the
 # digits with the Linear layer alone, but the convolution weights never move, and the
 # weight-change bar says so. Milestone 5 with the reference solutions: reached, with
-# the generated sample in the report.
+# the generated sample in the report; without the GPT's causal mask: missed, the text
+# loss under its floor, and the cause named.
 . "$(dirname "$0")/lib.sh"
 need_jq
 
@@ -63,5 +64,21 @@ if has_ms 5; then
     # A training of about 25 s is not repeated unasked for the time ratio.
     has "run 5: one timing run" "$TMP/out" "(one run each; --trials 3 for medians)"
     same "run 5: the receipt's trials" "$(jq '.time.trials' "$r")" 1
+
+    # The GPT that forgets to pass its mask to the blocks reads the characters it is
+    # asked to predict: its validation loss falls under the floor, the reversal fails.
+    tp=modules/$(slug_of 13)/$(name_of 13).c
+    sed 's/TT_CHECK(tt_block_forward(g->blocks\[i\], &next, x, mask));/TT_CHECK(tt_block_forward(g->blocks[i], \&next, x, NULL));/' \
+        "$tp" >"$TMP/transformers.c" && cp "$TMP/transformers.c" "$tp"
+    refute "the mask bug is planted" cmp -s "$tp" "$SRC/reference/src/$(name_of 13).c"
+    gitc commit -qam "blocks without the mask" || fail "commit the mask bug"
+    expect "run 5 without the causal mask: missed" 1 "$TITO" milestone run 5
+    has "no mask: not reached" "$TMP/out" "Milestone 5 not reached"
+    has "no mask: the floor bar missed" "$TMP/out" "text test loss ≥ 1 →"
+    has "no mask: the cause" "$TMP/out" "the causal mask is missing, inverted or ignored"
+    check "no mask: the loss is seen, not learned" \
+        jq -e '.run.metrics.text_test_loss < 0.5' .tito/results/milestone_05.json
+    check "no mask: the reversal fails" \
+        jq -e '.run.metrics.reverse_test_accuracy < 0.9' .tito/results/milestone_05.json
 fi
 finish

@@ -94,7 +94,7 @@ static tito_milestone_result *fake_result(int number, const char *metrics, const
     r->student.n_models = 1;
     tito_milestone_model *mod = &r->student.models[0];
     mod->key = strdup(key);
-    mod->loss = strdup(number == 3 ? "cross_entropy" : "bce");
+    mod->loss = strdup(number >= 3 ? "cross_entropy" : "bce");
     mod->label = strdup(key[0] ? key : "model");
     mod->model = strdup("a model");
     mod->history = calloc(epochs, sizeof *mod->history);
@@ -194,6 +194,34 @@ static void test_causes_from_the_mutants_measurements(void)
                     "\"mlp_min_weight_change\": 1.9, \"mlp_final_loss\": 0.05}",
                     "mlp", fine, 5);
     CHECK(r && r->outcome == TITO_MILESTONE_MISSED && one_cause(r, "cannot beat 75%"));
+    tito_milestone_result_free(r);
+
+    /* Milestone 5 without a causal mask (mutants.c's figures): the reversal fails, the
+     * text's loss falls under its floor. Its weight change is as small as the
+     * reference's (LayerNorm gains), which is no symptom. */
+    const double peeking[] = {2.19, 0.065, 0.0044, 0.0025, 0.0016};
+    const char *ref_metrics = "{\"reverse_min_weight_change\": 0.00088}";
+    json_error_t err;
+    r = fake_result(5,
+                    "{\"reverse_test_accuracy\": 0.52, \"reverse_min_weight_change\": 0.0012, "
+                    "\"reverse_final_loss\": 0.0016, \"text_test_loss\": 0.0806}",
+                    "reverse", peeking, 5);
+    if (r) {
+        r->reference.result = json_pack("{s:o}", "metrics", json_loads(ref_metrics, 0, &err));
+        r->reference.metrics = json_object_get(r->reference.result, "metrics");
+    }
+    CHECK(r && r->outcome == TITO_MILESTONE_MISSED && one_cause(r, "sees what it is asked"));
+    tito_milestone_result_free(r);
+    const double slower[] = {2.2, 1.9, 1.5, 1.2, 1.0};
+    r = fake_result(5,
+                    "{\"reverse_test_accuracy\": 0.9, \"reverse_min_weight_change\": 0.0009, "
+                    "\"reverse_final_loss\": 1.0, \"text_test_loss\": 2.0}",
+                    "reverse", slower, 5);
+    if (r) {
+        r->reference.result = json_pack("{s:o}", "metrics", json_loads(ref_metrics, 0, &err));
+        r->reference.metrics = json_object_get(r->reference.result, "metrics");
+    }
+    CHECK(r && one_cause(r, "not as well as the reference"));
     tito_milestone_result_free(r);
 
     /* Reached: no cause. No result: from how the program ended. */

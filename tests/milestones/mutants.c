@@ -19,7 +19,10 @@
  *                          error taken to the extreme): gradient ascent
  *   MUTANT_LR_TOO_HIGH     the learning rate is 1000 times the program's
  *   MUTANT_LR_TOO_LOW      the learning rate is 10000 times smaller
+ *   MUTANT_NO_CAUSAL_MASK  tt_causal_mask gives no mask: every position of the GPT sees
+ *                          the tokens it is trained to predict
  */
+#include "tinytorch/attention.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/optimizers.h"
 #include "tinytorch/tensor.h"
@@ -111,6 +114,18 @@ tt_status __wrap_tt_optimizer_new(tt_optimizer **out, tt_optimizer_kind kind,
     changed.lr /= 10000.0f;
 #endif
     return __real_tt_optimizer_new(out, kind, params, &changed);
+}
+
+#elif defined(MUTANT_NO_CAUSAL_MASK)
+/* The GPT (transformers.o) asks attention.o for its mask; NULL means "attend to every
+ * key" (the mask convention of tinytorch/attention.h). */
+tt_status __wrap_tt_causal_mask(tt_tensor **out, size_t tq, size_t tk);
+tt_status __wrap_tt_causal_mask(tt_tensor **out, size_t tq, size_t tk)
+{
+    (void)tq;
+    (void)tk;
+    *out = NULL;
+    return TT_OK;
 }
 
 #else
