@@ -28,7 +28,11 @@
 #include "dsse.h"
 #include "tinytorch/core.h"
 
-#define LB_VERSION_STRING "0.1.0"
+/* The project's version (CMakeLists.txt), set by the build: one number for tito and
+ * the server. */
+#ifndef LB_VERSION_STRING
+#error "LB_VERSION_STRING is set by leaderboard/CMakeLists.txt"
+#endif
 #define LB_SUBMISSION_SCHEMA "tito-submission/1"
 #define LB_VERIFICATION_SCHEMA "tito-verification/1"
 #define LB_NAME_MAX_CHARS 64
