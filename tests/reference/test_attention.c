@@ -13,6 +13,7 @@
  */
 #include "harness.h"
 #include "fixtures.h"
+#include "helpers.h"
 #include "gradcheck.h"
 
 #include "tinytorch/activations.h"
@@ -23,67 +24,9 @@
 #define ATOL 2e-6
 #define RTOL 2e-5
 
-static fixtures *FX;
-
 /* Functions that fail must overwrite *out with NULL: tests start it pointing here. */
 static tt_tensor not_a_tensor;
 static tt_layer not_a_layer;
-
-static void check_tensor_near(const tt_tensor *t, const char *name, double atol, double rtol)
-{
-    const fixture *f = fixture_find(FX, name);
-    CHECK(t != NULL && f != NULL);
-    if (!t || !f)
-        return;
-    CHECK(t->ndim == f->ndim);
-    if (t->ndim != f->ndim)
-        return;
-    for (int d = 0; d < f->ndim; d++)
-        CHECK(t->shape[d] == f->shape[d]);
-    if (tt_tensor_numel(t) != f->numel)
-        return;
-    float *buf = malloc(f->numel * sizeof *buf);
-    CHECK_OK(tt_tensor_to_array(t, buf, f->numel));
-    int reported = 0;
-    for (size_t i = 0; i < f->numel; i++) {
-        if (!(fabs((double)buf[i] - f->data[i]) <= atol + rtol * fabs(f->data[i]))) {
-            if (reported++ < 3)
-                fprintf(stderr, "%s: %s[%zu] = %.9g, expected %.9g\n", harness_current, name, i,
-                        (double)buf[i], (double)f->data[i]);
-            harness_current_failed++;
-        }
-    }
-    free(buf);
-}
-
-static tt_tensor *fx(const char *name)
-{
-    tt_tensor *t = fixture_tensor(FX, name);
-    CHECK(t != NULL);
-    return t;
-}
-
-static tt_tensor *from(int ndim, const size_t *shape, const float *data)
-{
-    tt_tensor *t = NULL;
-    CHECK_OK(tt_tensor_from_data(&t, ndim, shape, data));
-    return t;
-}
-
-static tt_tensor *randn(int ndim, const size_t *shape, uint64_t seed)
-{
-    tt_rng rng;
-    tt_rng_init(&rng, seed);
-    tt_tensor *t = NULL;
-    CHECK_OK(tt_tensor_randn(&t, ndim, shape, 0.0f, 1.0f, &rng));
-    return t;
-}
-
-static void free_all(tt_tensor **ts, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        tt_tensor_free(ts[i]);
-}
 
 /* ======================================================================= masks */
 
@@ -569,16 +512,6 @@ static void test_split_merge_heads(void)
 }
 
 /* ================================================== multi-head attention layer */
-
-/* Overwrite a parameter with a fixture's values (not recorded). */
-static void load_param(tt_tensor *p, const char *name)
-{
-    tt_tensor *src = fixture_tensor(FX, name);
-    CHECK(p && src);
-    if (p && src)
-        CHECK_OK(tt_tensor_assign(p, src));
-    tt_tensor_free(src);
-}
 
 static const char *const MHA_NAMES[8] = {"wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo"};
 

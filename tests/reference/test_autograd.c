@@ -22,6 +22,7 @@
 
 #include "harness.h"
 #include "fixtures.h"
+#include "helpers.h"
 
 #include "tinytorch/activations.h"
 #include "tinytorch/autograd.h"
@@ -42,28 +43,12 @@ static void unravel(size_t flat, int ndim, const size_t *shape, size_t *idx)
     }
 }
 
-static tt_tensor *randn(int ndim, const size_t *shape, uint64_t seed)
-{
-    tt_rng rng;
-    tt_rng_init(&rng, seed);
-    tt_tensor *t = NULL;
-    CHECK_OK(tt_tensor_randn(&t, ndim, shape, 0.0f, 1.0f, &rng));
-    return t;
-}
-
 static tt_tensor *uniform(int ndim, const size_t *shape, float lo, float hi, uint64_t seed)
 {
     tt_rng rng;
     tt_rng_init(&rng, seed);
     tt_tensor *t = NULL;
     CHECK_OK(tt_tensor_uniform(&t, ndim, shape, lo, hi, &rng));
-    return t;
-}
-
-static tt_tensor *from(int ndim, const size_t *shape, const float *data)
-{
-    tt_tensor *t = NULL;
-    CHECK_OK(tt_tensor_from_data(&t, ndim, shape, data));
     return t;
 }
 

@@ -12,6 +12,7 @@
  */
 #include "harness.h"
 #include "fixtures.h"
+#include "helpers.h"
 
 #include "tinytorch/activations.h"
 #include "tinytorch/autograd.h"
@@ -21,52 +22,14 @@
 #define ATOL 1e-6
 #define RTOL 1e-5
 
-static fixtures *FX;
-
 /* Functions that fail must overwrite *out with NULL: tests start it pointing here. */
 static tt_tensor not_a_tensor;
 static tt_layer not_a_layer;
-
-/* t must have the fixture's shape and values within (atol, rtol). */
-static void check_tensor_near(const tt_tensor *t, const char *name, double atol, double rtol)
-{
-    const fixture *f = fixture_find(FX, name);
-    CHECK(t != NULL && f != NULL);
-    if (!t || !f)
-        return;
-    CHECK(t->ndim == f->ndim);
-    if (t->ndim != f->ndim)
-        return;
-    for (int d = 0; d < f->ndim; d++)
-        CHECK(t->shape[d] == f->shape[d]);
-    float *buf = malloc(f->numel * sizeof *buf);
-    CHECK_OK(tt_tensor_to_array(t, buf, f->numel));
-    int reported = 0;
-    for (size_t i = 0; i < f->numel; i++) {
-        if (!(fabs((double)buf[i] - f->data[i]) <= atol + rtol * fabs(f->data[i]))) {
-            if (reported++ < 3)
-                fprintf(stderr, "%s: %s[%zu] = %.9g, expected %.9g\n", harness_current, name, i,
-                        (double)buf[i], (double)f->data[i]);
-            harness_current_failed++;
-        }
-    }
-    free(buf);
-}
 
 /* Bit-exact comparison (random draws are integers scaled by powers of two). */
 static void check_tensor_exact(const tt_tensor *t, const char *name)
 {
     check_tensor_near(t, name, 0.0, 0.0);
-}
-
-/* Overwrite a parameter with a fixture's values (not recorded). */
-static void load_param(tt_tensor *p, const char *name)
-{
-    tt_tensor *src = fixture_tensor(FX, name);
-    CHECK(p && src);
-    if (p && src)
-        CHECK_OK(tt_tensor_assign(p, src));
-    tt_tensor_free(src);
 }
 
 /* =================================================================== tt_params */

@@ -21,6 +21,7 @@
  */
 #include "harness.h"
 #include "fixtures.h"
+#include "helpers.h"
 
 #include "tinytorch/activations.h"
 #include "tinytorch/autograd.h"
@@ -36,40 +37,11 @@
 #define FD_ATOL 2e-3
 #define FD_RTOL 1e-2
 
-static fixtures *FX;
-
 /* Functions that fail must overwrite *out with NULL: tests start it pointing here. */
 static tt_tensor not_a_tensor;
 static tt_layer not_a_layer;
 
 /* ==================================================================== helpers */
-
-static void check_tensor_near(const tt_tensor *t, const char *name, double atol, double rtol)
-{
-    const fixture *f = fixture_find(FX, name);
-    CHECK(t != NULL && f != NULL);
-    if (!t || !f)
-        return;
-    CHECK(t->ndim == f->ndim);
-    if (t->ndim != f->ndim)
-        return;
-    for (int d = 0; d < f->ndim; d++)
-        CHECK(t->shape[d] == f->shape[d]);
-    if (tt_tensor_numel(t) != f->numel)
-        return;
-    float *buf = malloc(f->numel * sizeof *buf);
-    CHECK_OK(tt_tensor_to_array(t, buf, f->numel));
-    int reported = 0;
-    for (size_t i = 0; i < f->numel; i++) {
-        if (!(fabs((double)buf[i] - f->data[i]) <= atol + rtol * fabs(f->data[i]))) {
-            if (reported++ < 3)
-                fprintf(stderr, "%s: %s[%zu] = %.9g, expected %.9g\n", harness_current, name, i,
-                        (double)buf[i], (double)f->data[i]);
-            harness_current_failed++;
-        }
-    }
-    free(buf);
-}
 
 static float fixture_value(const char *name, size_t i)
 {
@@ -93,15 +65,6 @@ static float value_at(const tt_tensor *t, size_t flat)
     unravel(flat, t->ndim, t->shape, idx);
     CHECK_OK(tt_tensor_get(t, idx, &v));
     return v;
-}
-
-static tt_tensor *randn(int ndim, const size_t *shape, float std, uint64_t seed)
-{
-    tt_rng rng;
-    tt_rng_init(&rng, seed);
-    tt_tensor *t = NULL;
-    CHECK_OK(tt_tensor_randn(&t, ndim, shape, 0.0f, std, &rng));
-    return t;
 }
 
 /* Distinct values 0.1 apart in a seeded random order, centred on 0: no ties in any
@@ -210,7 +173,7 @@ static void fd_check(fd_spec s)
     if (!out)
         goto done;
     CHECK(out->requires_grad && out->grad_fn != NULL);
-    w = randn(out->ndim, out->shape, 1.0f, 977);
+    w = randn(out->ndim, out->shape, 977);
     size_t n_out = tt_tensor_numel(out);
     wv = malloc(n_out * sizeof *wv);
     for (size_t i = 0; wv && w && i < n_out; i++)
@@ -492,9 +455,9 @@ static void test_conv_finite_differences(void)
     };
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         const size_t *s = shapes[k];
-        tt_tensor *x = randn(4, TT_SHAPE(s[0], s[1], s[2], s[3]), 1.0f, 10 + k);
-        tt_tensor *w = randn(4, TT_SHAPE(s[4], s[1], s[5], s[5]), 0.5f, 20 + k);
-        tt_tensor *b = randn(1, TT_SHAPE(s[4]), 0.5f, 30 + k);
+        tt_tensor *x = randn(4, TT_SHAPE(s[0], s[1], s[2], s[3]), 10 + k);
+        tt_tensor *w = randn_std(4, TT_SHAPE(s[4], s[1], s[5], s[5]), 0.5f, 20 + k);
+        tt_tensor *b = randn_std(1, TT_SHAPE(s[4]), 0.5f, 30 + k);
         char label[64];
         snprintf(label, sizeof label, "conv shape %zu (stride %zu, padding %zu)", k, s[6], s[7]);
         fd_check((fd_spec){label, f_conv, {(long)s[6], (long)s[7]}, 3, {x, w, b},
@@ -512,8 +475,8 @@ static void test_conv_accumulates(void)
 {
     /* Using the same weight twice adds both contributions; a pre-filled gradient is
      * added to, never overwritten. */
-    tt_tensor *x = randn(4, TT_SHAPE(1, 2, 4, 4), 1.0f, 3);
-    tt_tensor *w = randn(4, TT_SHAPE(2, 2, 3, 3), 0.5f, 4);
+    tt_tensor *x = randn(4, TT_SHAPE(1, 2, 4, 4), 3);
+    tt_tensor *w = randn_std(4, TT_SHAPE(2, 2, 3, 3), 0.5f, 4);
     CHECK_OK(tt_tensor_set_requires_grad(w, true));
     tt_tensor *y1 = NULL, *y2 = NULL, *s = NULL, *loss = NULL;
     CHECK_OK(tt_conv2d(&y1, x, w, NULL, 1, 1));
@@ -856,7 +819,7 @@ static void test_batchnorm_statistics_carry_gradient(void)
     /* In training, sum(y) over a channel is M * beta whatever x is, so its gradient
      * with respect to x is zero. Statistics treated as constants would give
      * gamma / sqrt(var + eps) instead: this is the check that they are not. */
-    tt_tensor *x = randn(4, TT_SHAPE(3, 2, 2, 3), 2.0f, 5), *y = NULL, *loss = NULL;
+    tt_tensor *x = randn_std(4, TT_SHAPE(3, 2, 2, 3), 2.0f, 5), *y = NULL, *loss = NULL;
     tt_tensor *gamma = NULL;
     CHECK_OK(tt_tensor_full(&gamma, 1, TT_SHAPE(2), 1.7f));
     CHECK_OK(tt_tensor_set_requires_grad(x, true));
@@ -885,17 +848,18 @@ static void test_batchnorm_statistics_carry_gradient(void)
 
 static void test_batchnorm_finite_differences(void)
 {
-    tt_tensor *x = randn(4, TT_SHAPE(3, 2, 2, 2), 1.5f, 7);
-    tt_tensor *gamma = randn(1, TT_SHAPE(2), 0.5f, 8), *beta = randn(1, TT_SHAPE(2), 0.5f, 9);
+    tt_tensor *x = randn_std(4, TT_SHAPE(3, 2, 2, 2), 1.5f, 7);
+    tt_tensor *gamma = randn_std(1, TT_SHAPE(2), 0.5f, 8);
+    tt_tensor *beta = randn_std(1, TT_SHAPE(2), 0.5f, 9);
     fd_check((fd_spec){"batchnorm training", f_bn_train, {0}, 3, {x, gamma, beta},
                        {true, true, true}, 0});
     fd_check((fd_spec){"batchnorm training, no affine", f_bn_train, {0}, 3, {x, NULL, NULL},
                        {true, false, false}, 0});
     /* A batch of one image: the statistics come from H*W alone. */
-    tt_tensor *x1 = randn(4, TT_SHAPE(1, 2, 2, 3), 1.0f, 11);
+    tt_tensor *x1 = randn(4, TT_SHAPE(1, 2, 2, 3), 11);
     fd_check((fd_spec){"batchnorm training, N = 1", f_bn_train, {0}, 3, {x1, gamma, beta},
                        {true, true, false}, 0});
-    eval_rm = randn(1, TT_SHAPE(2), 0.3f, 12);
+    eval_rm = randn_std(1, TT_SHAPE(2), 0.3f, 12);
     CHECK_OK(tt_tensor_full(&eval_rv, 1, TT_SHAPE(2), 0.7f));
     fd_check((fd_spec){"batchnorm evaluation", f_bn_eval, {0}, 3, {x, gamma, beta},
                        {true, true, true}, 0});
@@ -912,7 +876,7 @@ static void test_batchnorm_saved_statistics(void)
 {
     /* The backward uses the statistics of its forward even if the running ones change
      * in between (evaluation mode reads them, a later training step moves them). */
-    tt_tensor *x = randn(4, TT_SHAPE(2, 2, 2, 2), 1.0f, 13), *rm = NULL, *rv = NULL;
+    tt_tensor *x = randn(4, TT_SHAPE(2, 2, 2, 2), 13), *rm = NULL, *rv = NULL;
     CHECK_OK(tt_tensor_full(&rm, 1, TT_SHAPE(2), 0.5f));
     CHECK_OK(tt_tensor_full(&rv, 1, TT_SHAPE(2), 4.0f));
     CHECK_OK(tt_tensor_set_requires_grad(x, true));
@@ -987,7 +951,7 @@ static void test_batchnorm_errors(void)
     CHECK_OK(tt_batchnorm2d(&y, one, c3, c3, c3, c3, false, 0.1f, 1e-5f));
     tt_tensor_free(y);
     /* Momentum 0 leaves the running statistics; 1 replaces them with the batch's. */
-    tt_tensor *rm = NULL, *rv = NULL, *xr = randn(4, TT_SHAPE(2, 3, 2, 2), 1.0f, 14);
+    tt_tensor *rm = NULL, *rv = NULL, *xr = randn(4, TT_SHAPE(2, 3, 2, 2), 14);
     CHECK_OK(tt_tensor_full(&rm, 1, TT_SHAPE(3), 0.25f));
     CHECK_OK(tt_tensor_full(&rv, 1, TT_SHAPE(3), 2.0f));
     CHECK_OK(tt_batchnorm2d(&y, xr, NULL, NULL, rm, rv, true, 0.0f, 1e-5f));
@@ -1055,7 +1019,7 @@ static void test_batchnorm_errors(void)
 
 static void test_flatten_keeps_the_graph(void)
 {
-    tt_tensor *x = randn(4, TT_SHAPE(2, 3, 2, 2), 1.0f, 15), *f = &not_a_tensor;
+    tt_tensor *x = randn(4, TT_SHAPE(2, 3, 2, 2), 15), *f = &not_a_tensor;
     CHECK_OK(tt_tensor_set_requires_grad(x, true));
     CHECK_OK(tt_flatten(&f, x));
     CHECK(f && f->ndim == 2 && f->shape[0] == 2 && f->shape[1] == 12);
@@ -1065,7 +1029,7 @@ static void test_flatten_keeps_the_graph(void)
           f->grad_fn->inputs[0] == x);
     tt_tensor_free(f);
     /* 3-D and 2-D inputs; a non-contiguous one is copied but still recorded. */
-    tt_tensor *x3 = randn(3, TT_SHAPE(4, 2, 5), 1.0f, 16), *x2 = randn(2, TT_SHAPE(3, 7), 1.0f, 17);
+    tt_tensor *x3 = randn(3, TT_SHAPE(4, 2, 5), 16), *x2 = randn(2, TT_SHAPE(3, 7), 17);
     CHECK_OK(tt_flatten(&f, x3));
     CHECK(f && f->shape[0] == 4 && f->shape[1] == 10);
     tt_tensor_free(f);
@@ -1081,9 +1045,10 @@ static void test_flatten_keeps_the_graph(void)
     tt_tensor_free(xt);
 
     /* The trap: conv -> tanh -> pool -> flatten -> matmul must reach the conv weight. */
-    tt_tensor *cx = randn(4, TT_SHAPE(2, 1, 4, 4), 1.0f, 18);
-    tt_tensor *cw = randn(4, TT_SHAPE(2, 1, 3, 3), 0.5f, 19), *cb = randn(1, TT_SHAPE(2), 0.5f, 20);
-    chain_m = randn(2, TT_SHAPE(8, 3), 0.5f, 21);
+    tt_tensor *cx = randn(4, TT_SHAPE(2, 1, 4, 4), 18);
+    tt_tensor *cw = randn_std(4, TT_SHAPE(2, 1, 3, 3), 0.5f, 19);
+    tt_tensor *cb = randn_std(1, TT_SHAPE(2), 0.5f, 20);
+    chain_m = randn_std(2, TT_SHAPE(8, 3), 0.5f, 21);
     fd_check((fd_spec){"conv-tanh-pool-flatten-matmul", f_chain, {0}, 3, {cx, cw, cb},
                        {true, true, true}, 0});
     tt_tensor_free(chain_m);
@@ -1135,7 +1100,7 @@ static void test_conv2d_layer(void)
     tt_params_release(&ps);
 
     /* Forward is tt_conv2d with the layer's stride and padding. */
-    tt_tensor *x = randn(4, TT_SHAPE(2, 3, 5, 5), 1.0f, 22), *y1 = NULL, *y2 = NULL;
+    tt_tensor *x = randn(4, TT_SHAPE(2, 3, 5, 5), 22), *y1 = NULL, *y2 = NULL;
     CHECK_OK(tt_layer_forward(conv, &y1, x));
     CHECK_OK(tt_conv2d(&y2, x, w, b, 1, 1));
     CHECK(y1 && y1->shape[2] == 5 && y1->shape[3] == 5 && same_values(y1, y2));
@@ -1143,7 +1108,7 @@ static void test_conv2d_layer(void)
     tt_tensor_free(y1);
     tt_tensor_free(y2);
     /* Wrong channel count: tt_conv2d's error. */
-    tt_tensor *x2 = randn(4, TT_SHAPE(1, 2, 5, 5), 1.0f, 23);
+    tt_tensor *x2 = randn(4, TT_SHAPE(1, 2, 5, 5), 23);
     y1 = &not_a_tensor;
     CHECK_STATUS(tt_layer_forward(conv, &y1, x2), TT_ERR_SHAPE);
     CHECK_ERROR_MENTIONS("channels");
@@ -1160,7 +1125,7 @@ static void test_conv2d_layer(void)
     CHECK_OK(tt_layer_parameters(conv, &ps));
     CHECK(ps.count == 1);
     tt_params_release(&ps);
-    tt_tensor *x4 = randn(4, TT_SHAPE(1, 2, 6, 7), 1.0f, 24);
+    tt_tensor *x4 = randn(4, TT_SHAPE(1, 2, 6, 7), 24);
     CHECK_OK(tt_layer_forward(conv, &y1, x4));
     CHECK(y1 && y1->shape[1] == 3 && y1->shape[2] == 3 && y1->shape[3] == 3);
     tt_tensor_free(y1);
@@ -1322,7 +1287,7 @@ static void test_batchnorm2d_layer(void)
     check_tensor_near(rm, "bn.train.rm", 1e-6, 1e-6);
     tt_tensor_free(y);
     /* Channels that do not match: the shape error names gamma. */
-    tt_tensor *xbad = randn(4, TT_SHAPE(2, 4, 2, 2), 1.0f, 25);
+    tt_tensor *xbad = randn(4, TT_SHAPE(2, 4, 2, 2), 25);
     y = &not_a_tensor;
     CHECK_STATUS(tt_layer_forward(seq, &y, xbad), TT_ERR_SHAPE);
     CHECK(y == NULL);
@@ -1386,7 +1351,7 @@ static void test_small_cnn_trains_its_conv(void)
     CHECK_OK(tt_sequential_append(net, l));
     CHECK_OK(tt_linear_new(&l, 4 * 4 * 4, 3, true, &rng));
     CHECK_OK(tt_sequential_append(net, l));
-    tt_tensor *x = randn(4, TT_SHAPE(6, 1, 8, 8), 1.0f, 32), *t = NULL;
+    tt_tensor *x = randn(4, TT_SHAPE(6, 1, 8, 8), 32), *t = NULL;
     CHECK_OK(tt_tensor_from_data(&t, 1, TT_SHAPE(6), (const float[]){0, 1, 2, 0, 1, 2}));
     tt_params ps;
     tt_params_init(&ps);
