@@ -8,7 +8,7 @@
  *
  *   0  the gradebook was written (or --compare printed) and every job was graded;
  *   1  some jobs could not be graded by the grader (listed; a rerun retries them);
- *   2  usage; 3+ the system got in the way; 130 interrupted.
+ *   2  usage; 3+ the system got in the way; 130 (SIGINT) or 143 (SIGTERM) interrupted.
  *
  * A student whose repository cannot be fetched, or who committed nothing, is a row of
  * the gradebook, not a failure of the batch.
@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,30 +27,11 @@
 #include "course.h"
 #include "fsutil.h"
 #include "gradebook.h"
+#include "interrupt.h"
 #include "kit.h"
 #include "roster.h"
 #include "term.h"
 #include "tito.h"
-
-#define TITO_EXIT_INTERRUPTED 130
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-static void catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 static void format_duration(char *buf, size_t size, double s)
 {
@@ -219,7 +199,7 @@ static int run_worker_slice(const batch_args *a, const tito_kit *kit, const tito
     progress_ui ui = {.tty = false};
     tito_batch_pool pool = {.kit = kit, .course = course, .tito_version = TITO_VERSION,
                             .workers = workers, .on_progress = on_progress, .ctx = &ui,
-                            .stop = &stop_requested};
+                            .stop = &tito_interrupt_caught};
     tito_batch_stats stats;
     st = tito_batch_run_local(&stats, &jobs, &pool);
     tito_batch_jobs_release(&jobs);
@@ -228,7 +208,7 @@ static int run_worker_slice(const batch_args *a, const tito_kit *kit, const tito
     printf("tito worker %u/%u: %zu graded, %zu not graded, %.1f s\n", index, count, stats.graded,
            stats.failed, stats.seconds);
     if (stats.interrupted)
-        return TITO_EXIT_INTERRUPTED;
+        return tito_exit_for_signal(tito_interrupt_caught);
     return stats.failed ? TITO_EXIT_FAILED : TITO_EXIT_OK;
 }
 
@@ -344,7 +324,8 @@ int cmd_grade_batch(int argc, char **argv, tito_context *ctx)
         rc = tito_fail(st);
         goto out;
     }
-    catch_signals();
+    /* `tito grade` is TITO_CMD_INTERRUPTIBLE: main already catches SIGINT and SIGTERM
+     * into tito_interrupt_caught, the pool's stop request. */
     if (a.slice) {
         rc = run_worker_slice(&a, kit, ctx->course, workers);
         goto done;
@@ -370,9 +351,9 @@ int cmd_grade_batch(int argc, char **argv, tito_context *ctx)
     }
     if (ui.drawn)
         fprintf(stderr, "\r\033[K");
-    if (stop_requested) {
+    if (tito_interrupt_caught) {
         tito_error("interrupted while fetching; nothing was graded");
-        rc = TITO_EXIT_INTERRUPTED;
+        rc = tito_exit_for_signal(tito_interrupt_caught);
         goto done;
     }
     tito_batch_jobs all = {0};
@@ -399,7 +380,7 @@ int cmd_grade_batch(int argc, char **argv, tito_context *ctx)
     if (pending.n > 0 && !slurm) {
         tito_batch_pool pool = {.kit = kit, .course = ctx->course, .tito_version = TITO_VERSION,
                                 .workers = workers, .on_progress = on_progress, .ctx = &ui,
-                                .stop = &stop_requested};
+                                .stop = &tito_interrupt_caught};
         st = tito_batch_run_local(&stats, &pending, &pool);
     } else if (pending.n > 0) {
         char tito_path[PATH_MAX], roster_abs[PATH_MAX], course_abs[PATH_MAX];
@@ -415,7 +396,7 @@ int cmd_grade_batch(int argc, char **argv, tito_context *ctx)
         tito_batch_slurm sl = {.tito = tito_path, .roster = roster_abs,
                                .course_file = builtin ? NULL : course_abs, .modules = a.modules,
                                .tasks = tasks, .sbatch_args = a.sbatch_args,
-                               .stop = &stop_requested};
+                               .stop = &tito_interrupt_caught};
         fprintf(stderr, "Submitting an array job with sbatch --wait (logs in %s/slurm/)\n", plan->out_dir);
         st = tito_batch_run_slurm(&stats, plan, &pending, &sl);
         if (st == TT_OK)
@@ -430,7 +411,7 @@ int cmd_grade_batch(int argc, char **argv, tito_context *ctx)
         tito_error("interrupted: %zu of %zu submissions graded in this run; run the same "
                    "command again to grade the rest",
                    stats.graded, pending.n);
-        rc = TITO_EXIT_INTERRUPTED;
+        rc = tito_exit_for_signal(tito_interrupt_caught);
         goto done;
     }
     if (pending.n > 0 && !slurm)

@@ -15,6 +15,7 @@
 
 #include "course.h"
 #include "engine.h"
+#include "interrupt.h"
 #include "kit.h"
 #include "modules.h"
 #include "phases.h"
@@ -213,7 +214,8 @@ int cmd_dev_grade(int argc, char **argv, tito_context *ctx)
     tito_grade *g = NULL;
     ts = tito_grade_run(&g, kit, m, argv[2], &go);
     if (ts != TT_OK) {
-        tito_error("%s", tt_error_last());
+        if (!tito_interrupt_stopped()) /* else main says so */
+            tito_error("%s", tt_error_last());
         tito_kit_free(kit);
         return ts == TT_ERR_INVALID_ARG ? TITO_EXIT_USAGE : tito_exit_for_status(ts);
     }

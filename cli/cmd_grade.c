@@ -32,6 +32,7 @@
 #include "engine.h"
 #include "export.h"
 #include "fsutil.h"
+#include "interrupt.h"
 #include "kit.h"
 #include "modules.h"
 #include "phases.h"
@@ -321,6 +322,8 @@ static int grade_module(tito_context *ctx, const tito_kit *kit, const tito_modul
     st = tito_grade_run(&g, kit, m, source, &go);
     tito_progress_bar_stop(hook.bar);
     if (st != TT_OK) {
+        if (tito_interrupt_stopped())
+            return tito_exit_for_signal(tito_interrupt_caught); /* main says so */
         tito_error("%s", tt_error_last());
         if (st == TT_ERR_INVALID_ARG)
             return TITO_EXIT_USAGE; /* a -k that matches nothing */
@@ -709,6 +712,8 @@ static int grade_all(tito_context *ctx, const tito_kit *kit, const grade_flags *
             continue;
         }
         int st = grade_module(ctx, kit, m, MODE_GRADE, fl, run);
+        if (st >= 0 && tito_interrupt_stopped())
+            break; /* the modules graded before stay, each recorded whole */
         if (st >= 0) {
             rc = rc > st ? rc : st;
             continue;
@@ -729,7 +734,9 @@ static int grade_all(tito_context *ctx, const tito_kit *kit, const grade_flags *
             }
         }
     }
-    if (n == 0) {
+    if (tito_interrupt_stopped()) {
+        rc = tito_interrupted(n_grades ? "nothing more was graded" : NULL);
+    } else if (n == 0) {
         tito_error("no module is started yet: run `tito module start 01` first");
         rc = TITO_EXIT_USAGE;
     } else {

@@ -6,6 +6,8 @@
  *   1  a check or a grade failed (the work was done; the answer is "no")
  *   2  the command line was wrong (unknown command or option, missing argument)
  *   3+ the system got in the way: files, memory, corrupt input, internal errors, network
+ *   130, 143  stopped by Ctrl-C (SIGINT) or SIGTERM: 128 + the signal, what a shell
+ *      reports for a command a signal ended, so that scripts read it the same way
  */
 #ifndef TITO_EXIT_CODES_H
 #define TITO_EXIT_CODES_H
@@ -22,6 +24,13 @@ enum tito_exit {
     TITO_EXIT_INTERNAL = 6, /* a bug in tito or the grader: please report it */
     TITO_EXIT_NETWORK = 7,  /* a server could not be reached (the work is kept for a retry) */
 };
+
+/* The exit status after the signal `sig` stopped a command: 130 for SIGINT (Ctrl-C),
+ * 143 for SIGTERM. */
+static inline int tito_exit_for_signal(int sig)
+{
+    return 128 + sig;
+}
 
 /* The exit status for a library error that stopped a command. */
 static inline int tito_exit_for_status(tt_status st)

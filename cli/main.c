@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "interrupt.h"
 #include "term.h"
 #include "tito.h"
 
@@ -33,20 +34,20 @@ static const tito_command commands[] = {
      "show each module's state, best score and last grade", "[--json]"},
     {"module reset", cmd_module_reset, TITO_CMD_NEEDS_WORKSPACE,
      "save your work of module N on a backup branch, then restore its starter", "N [--yes]"},
-    {"module test", cmd_module_test, TITO_CMD_NEEDS_WORKSPACE,
+    {"module test", cmd_module_test, TITO_CMD_NEEDS_WORKSPACE | TITO_CMD_INTERRUPTIBLE,
      "run the visible checks of module N (default: the one you worked on last); fast",
      "[N] [-k PATTERN] [--seed HEX] [--json | --format FORMAT] [--output FILE] [-v]"},
-    {"grade", cmd_grade, TITO_CMD_NEEDS_WORKSPACE,
+    {"grade", cmd_grade, TITO_CMD_NEEDS_WORKSPACE | TITO_CMD_INTERRUPTIBLE,
      "grade module N (or all): hidden checks, memory, speed; writes a receipt",
      "[N|all] [--json | --format gradescope|junit|csv] [--output FILE] [--seed HEX] "
      "[--deterministic] [--no-memcheck] [--no-speed] [-v]"},
-    {"module complete", cmd_module_complete, TITO_CMD_NEEDS_WORKSPACE,
+    {"module complete", cmd_module_complete, TITO_CMD_NEEDS_WORKSPACE | TITO_CMD_INTERRUPTIBLE,
      "grade module N and mark it completed when it meets the course's pass bar",
      "N [--json] [--seed HEX] [--deterministic] [-v]"},
     {"milestone list", cmd_milestone_list, TITO_CMD_WANTS_WORKSPACE,
      "list the milestones: year, title, modules needed, bars (in a workspace: state)",
      "[--json]"},
-    {"milestone run", cmd_milestone_run, TITO_CMD_NEEDS_WORKSPACE,
+    {"milestone run", cmd_milestone_run, TITO_CMD_NEEDS_WORKSPACE | TITO_CMD_INTERRUPTIBLE,
      "train milestone N with your own modules and check its bars", "N [--json] [--no-cache]"},
     {"milestone status", cmd_milestone_status, TITO_CMD_NEEDS_WORKSPACE,
      "show the milestones reached, with their figures and dates", "[--json]"},
@@ -68,7 +69,8 @@ static const tito_command commands[] = {
     {"dev starters", cmd_dev_starters, TITO_CMD_SOURCE_TREE | TITO_CMD_INSTRUCTOR,
      "regenerate student/ from reference/ (with --check: report any difference)",
      "[--check] [--root DIR]"},
-    {"dev grade", cmd_dev_grade, TITO_CMD_INSTRUCTOR | TITO_CMD_NEEDS_COURSE,
+    {"dev grade", cmd_dev_grade,
+     TITO_CMD_INSTRUCTOR | TITO_CMD_NEEDS_COURSE | TITO_CMD_INTERRUPTIBLE,
      "grade FILE as module MODULE with the kit (no workspace needed)",
      "MODULE FILE [--seed HEX] [--hidden | --full [--deterministic]] [-k PATTERN] [--json] "
      "[--verbose]"},
@@ -152,7 +154,8 @@ static void print_main_help(FILE *f)
             "\n"
             "Run `tito help <command>` for the options of one command.\n"
             "Exit status: 0 done, 1 a check or grade failed, 2 usage error, 3 and above a\n"
-            "system error (3 files, 4 malformed input, 5 memory, 6 internal, 7 network).\n");
+            "system error (3 files, 4 malformed input, 5 memory, 6 internal, 7 network);\n"
+            "130 stopped by Ctrl-C, 143 by SIGTERM.\n");
 }
 
 /* "tito dev" alone, or "tito help dev": the commands of a group. Returns false when
@@ -178,8 +181,17 @@ static int run(const tito_command *c, int argc, char **argv)
     tito_context ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.command = c;
+    if (c->flags & TITO_CMD_INTERRUPTIBLE) {
+        tt_status st = tito_interrupt_catch();
+        if (st != TT_OK)
+            return tito_fail(st);
+    }
     int status = c->run(argc, argv, &ctx);
     tito_release_context(&ctx);
+    /* Whatever the command made of the stopped run (an error message, maybe), the
+     * status is the signal's, and the line saying so is printed once. */
+    if (tito_interrupt_stopped())
+        status = tito_interrupted(NULL);
     return status;
 }
 

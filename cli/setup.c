@@ -4,21 +4,36 @@
  * (TITO_CMD_NEEDS_WORKSPACE, TITO_CMD_WANTS_WORKSPACE). tito_parse_options calls it
  * once the command line is read, so --help never needs a workspace.
  */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "course.h"
+#include "interrupt.h"
 #include "term.h"
 #include "tito.h"
 #include "workspace.h"
 
 int tito_fail(tt_status status)
 {
+    /* The error is the interrupt's doing, and main says so (tito_interrupted). */
+    if (tito_interrupt_stopped())
+        return tito_exit_for_signal(tito_interrupt_caught);
     tito_error("%s", tt_error_last());
     /* A refusal because of where tito was run or what DIR names: the command line
      * (or the current directory) is what to change. */
     if (status == TT_ERR_STATE)
         return TITO_EXIT_USAGE;
     return tito_exit_for_status(status);
+}
+
+int tito_interrupted(const char *done)
+{
+    static bool said;
+    if (!said)
+        fprintf(stderr, "interrupted: %s; your files are untouched\n",
+                done ? done : "nothing was graded");
+    said = true;
+    return tito_exit_for_signal(tito_interrupt_caught);
 }
 
 int tito_setup_context(tito_context *ctx, const char *course_path)

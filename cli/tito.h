@@ -39,6 +39,11 @@ enum tito_command_flags {
     /* Like NEEDS_WORKSPACE, but outside a workspace ctx->workspace is NULL and the
      * command runs anyway (e.g. `tito module list` lists the course's modules). */
     TITO_CMD_WANTS_WORKSPACE = 1u << 5,
+    /* Grades in the sandbox: Ctrl-C and SIGTERM stop the grader at its next safe point
+     * instead of killing tito (grader/interrupt.h), so that the command unwinds, its
+     * working folders and sandboxed processes go, and main says so and exits 128 + the
+     * signal. A command without it dies of the signal as usual. */
+    TITO_CMD_INTERRUPTIBLE = 1u << 6,
 };
 
 typedef struct tito_command {
@@ -99,6 +104,11 @@ void tito_release_context(tito_context *ctx);
 
 /* Print a library error (tt_error_last()) and return the exit status for it. */
 int tito_fail(tt_status status);
+
+/* After an interrupt stopped a TITO_CMD_INTERRUPTIBLE command: say so on stderr, once
+ * per run ("interrupted: <done>; your files are untouched", `done` NULL: "nothing was
+ * graded"), and return the exit status for the signal. */
+int tito_interrupted(const char *done);
 
 /* ----------------------------------------------------------- commands */
 

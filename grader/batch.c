@@ -29,6 +29,7 @@
 
 #include "engine.h"
 #include "fsutil.h"
+#include "interrupt.h"
 #include "late.h"
 #include "phases.h"
 #include "receipt.h"
@@ -1175,8 +1176,8 @@ static tt_status start_job(slot *sl, size_t index, const tito_batch_jobs *jobs,
         return tt_error_set(TT_ERR_IO, "tito_batch_run_local: fork: %s", strerror(errno));
     }
     if (pid == 0) {
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
+        /* Stopped by its parent (or by Ctrl-C with it), it must simply die. */
+        tito_interrupt_release();
         tt_status st = tito_batch_grade_job(&jobs->jobs[index], pool->kit, pool->course,
                                             pool->tito_version, sl->temp);
         _exit(st == TT_OK ? 0 : 1);

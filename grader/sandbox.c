@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "interrupt.h"
+
 /* ====================================================================== constants */
 
 #define REPORT_MAGIC 0x7173626bu /* "kbsq": a report from this version of the keeper */
@@ -1500,7 +1502,7 @@ static tt_status capture_add(capture *c, const char *buf, size_t n)
     return TT_OK;
 }
 
-enum kill_reason { KILL_NONE, KILL_TIMEOUT, KILL_OUTPUT, KILL_ABORT };
+enum kill_reason { KILL_NONE, KILL_TIMEOUT, KILL_OUTPUT, KILL_ABORT, KILL_INTERRUPT };
 
 typedef struct loop_state {
     enum kill_reason reason;
@@ -1565,6 +1567,8 @@ static tt_status event_loop(run *r, const tito_sandbox_options *o, tito_sandbox_
         close_fd(&r->stdin_w);
     for (;;) {
         double now = now_seconds();
+        if (ls->reason == KILL_NONE && !r->keeper_reaped && tito_interrupt_check())
+            request_kill(r, ls, KILL_INTERRUPT, now);
         if (deadline && now >= deadline && ls->reason == KILL_NONE && !r->keeper_reaped)
             request_kill(r, ls, KILL_TIMEOUT, now);
         if (ls->reason != KILL_NONE && !r->keeper_reaped && now >= ls->kill_sent_at + KEEPER_GRACE_SECONDS &&
@@ -1585,7 +1589,7 @@ static tt_status event_loop(run *r, const tito_sandbox_options *o, tito_sandbox_
         if (ls->backstop_used && !r->keeper_reaped)
             timeout_ms = 100; /* the keeper is being killed: check on it soon */
 
-        struct pollfd pf[5];
+        struct pollfd pf[6];
         int n = 0, idx_in = -1, idx_status = -1, idx_cap[3] = {-1, -1, -1};
         if (r->stdin_w >= 0) {
             idx_in = n;
@@ -1607,6 +1611,10 @@ static tt_status event_loop(run *r, const tito_sandbox_options *o, tito_sandbox_
             drain_until = now_seconds() + DRAIN_SECONDS;
             continue;
         }
+        /* An interrupt caught by another thread wakes this loop too (checked above);
+         * once the run is being killed the descriptor, readable for good, is left out. */
+        if (ls->reason == KILL_NONE && !r->keeper_reaped && tito_interrupt_fd() >= 0)
+            pf[n++] = (struct pollfd){.fd = tito_interrupt_fd(), .events = POLLIN};
         int pr = poll(pf, (nfds_t)n, timeout_ms);
         if (pr < 0) {
             if (errno == EINTR)
@@ -1869,6 +1877,12 @@ static int remove_tree(const char *path)
 
 /* ---------------------------------------------------------------- entry points */
 
+static tt_status interrupted(void)
+{
+    return tt_error_set(TT_ERR_STATE, "interrupted by %s: the run was stopped",
+                        tito_interrupt_caught == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
 static tito_sandbox_result *result_new(void)
 {
     tito_sandbox_result *res = tt_calloc(1, sizeof *res);
@@ -1927,6 +1941,8 @@ tt_status tito_sandbox_run(tito_sandbox_result **out, const tito_sandbox_options
         return tt_error_set(TT_ERR_INVALID_ARG, "tito_sandbox_run: out is NULL");
     *out = NULL;
     TT_CHECK(check_options(options));
+    if (tito_interrupt_check())
+        return interrupted();
     r.p.grader_root = geteuid() == 0;
     r.p.transcript = options->transcript;
     r.p.argv = (char *const *)options->argv;
@@ -1974,6 +1990,11 @@ tt_status tito_sandbox_run(tito_sandbox_result **out, const tito_sandbox_options
         goto cleanup;
     }
     TT_CHECK(event_loop(&r, options, res, &ls, start));
+    if (ls.reason == KILL_INTERRUPT) {
+        /* Killed for the interrupt, not for anything the child did: no verdict. */
+        st = interrupted();
+        goto cleanup;
+    }
     classify(&r, options, res, &ls, start);
 
 cleanup:

@@ -202,8 +202,10 @@ typedef struct tito_sandbox_result {
  * Errors are for the grader's side: TT_ERR_INVALID_ARG for bad options (no argv, a
  * relative hidden path, a zero output cap...), TT_ERR_STATE when options.require
  * asks for isolation this kernel cannot give, TT_ERR_NOMEM, TT_ERR_IO when the
- * sandbox itself cannot be set up (pipes, the private directory, fork). On error
- * *out is NULL and no process, descriptor or directory is left behind. */
+ * sandbox itself cannot be set up (pipes, the private directory, fork). TT_ERR_STATE
+ * too when tito was interrupted (grader/interrupt.h): the run is not started, or is
+ * killed, and what it did so far is no result. On error *out is NULL and no process,
+ * descriptor or directory is left behind. */
 tt_status tito_sandbox_run(tito_sandbox_result **out, const tito_sandbox_options *options);
 
 /* Release a result. NULL is harmless. */

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 
 #include "harness.h"
+#include "interrupt.h"
 #include "sandbox.h"
 
 #include <arpa/inet.h>
@@ -1172,6 +1173,94 @@ static void test_parallel_runs(void)
     CHECK(processes_with(parallel_token) == 0);
 }
 
+/* --------------------------------------------------------------------- interrupts */
+
+typedef struct interrupted_job {
+    char token[64];
+    const char *parent;
+    tt_status st;
+    bool got_result;
+    double seconds;
+    char message[600];
+} interrupted_job;
+
+static void *interrupted_worker(void *arg)
+{
+    interrupted_job *job = arg;
+    /* The handler must run in another thread: this run can only learn of the signal
+     * through the wake-up descriptor. */
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, NULL);
+    const char *argv[] = {child_path, "sleep", "-", job->token, NULL};
+    tito_sandbox_options o = TITO_SANDBOX_OPTIONS_INIT;
+    o.argv = argv;
+    o.temp_parent = job->parent;
+    o.limits.wall_seconds = 60.0;
+    tito_sandbox_result *res = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    job->st = tito_sandbox_run(&res, &o);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    job->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    job->got_result = res != NULL;
+    snprintf(job->message, sizeof job->message, "%s", job->st == TT_OK ? res->message : tt_error_last());
+    tito_sandbox_result_free(res);
+    return NULL;
+}
+
+/* SIGINT caught (grader/interrupt.h) while two runs sleep in two threads: both are
+ * killed at once, as an error and not as a verdict, their directories and processes
+ * go, and the next run is refused. Runs last: catching is for the whole process. */
+static void test_interrupt(void)
+{
+    char parent[300];
+    snprintf(parent, sizeof parent, "%s/temp-parent", scratch);
+    make_dir(parent, 0755);
+    CHECK_OK(tito_interrupt_catch());
+    interrupted_job jobs[2];
+    pthread_t threads[2];
+    memset(jobs, 0, sizeof jobs);
+    for (int i = 0; i < 2; i++) {
+        snprintf(jobs[i].token, sizeof jobs[i].token, "tito-sbtest-%ld-interrupt-%d", (long)getpid(), i);
+        jobs[i].parent = parent;
+        CHECK(pthread_create(&threads[i], NULL, interrupted_worker, &jobs[i]) == 0);
+    }
+    for (int tries = 0; tries < 300 && (processes_with(jobs[0].token) == 0 || processes_with(jobs[1].token) == 0);
+         tries++)
+        usleep(100000);
+    CHECK(processes_with(jobs[0].token) > 0 && processes_with(jobs[1].token) > 0);
+    CHECK(!tito_interrupt_stopped());
+    kill(getpid(), SIGINT);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(threads[i], NULL);
+        if (jobs[i].st != TT_ERR_STATE || jobs[i].got_result || jobs[i].seconds > 30.0 ||
+            !strstr(jobs[i].message, "interrupted by SIGINT")) {
+            fprintf(stderr, "%s: run %d: %s after %.1f s: %s\n", harness_current, i, tt_status_name(jobs[i].st),
+                    jobs[i].seconds, jobs[i].message);
+            harness_current_failed++;
+        }
+        CHECK(processes_with(jobs[i].token) == 0);
+    }
+    CHECK(tito_interrupt_caught == SIGINT);
+    CHECK(tito_interrupt_stopped());
+    CHECK(sandbox_dirs_in(parent) == 0);
+
+    const char *argv[] = {child_path, "hello", "-", "-", NULL};
+    tito_sandbox_options o = TITO_SANDBOX_OPTIONS_INIT;
+    o.argv = argv;
+    o.temp_parent = parent;
+    tito_sandbox_result *res = NULL;
+    CHECK_STATUS(tito_sandbox_run(&res, &o), TT_ERR_STATE);
+    CHECK(res == NULL);
+    CHECK(sandbox_dirs_in(parent) == 0);
+
+    tito_interrupt_release();
+    CHECK(tito_interrupt_caught == 0 && tito_interrupt_fd() == -1 && !tito_interrupt_stopped());
+    rmdir(parent);
+}
+
 /* --------------------------------------------------------------------- fallbacks
  *
  * What a kernel without namespaces gets, simulated with options.disable: the child is
@@ -1433,6 +1522,7 @@ int main(int argc, char **argv)
     RUN(test_fallback_no_pid_namespace);
     RUN(test_fallback_hidden_without_mount_namespace);
     RUN(test_allocation_failures);
+    RUN(test_interrupt);
 
     remove_scratch();
     return harness_summary();

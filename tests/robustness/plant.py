@@ -2,6 +2,7 @@
 """tests/robustness/plant.py: module-01 sources that misbehave, for the robustness tests.
 
     plant.py runtime REFERENCE OUT MARK=... OUTSIDE=... WS=... HOME=... PORT=...
+    plant.py spin REFERENCE OUT MARK=...
     plant.py compiler-hang|compiler-explode|compiler-flood OUT
 
 `runtime` is the reference tensor.c with one misbehaviour per public function below: each
@@ -10,6 +11,10 @@ function is renamed to a static orig_<name> and a wrapper of the public name mis
 the other cases must be graded as if nothing happened. Isolation checks (writes outside,
 hidden paths, network, raising limits) return a wrong answer when the isolation failed,
 so their case passes only when it held; the test checks the machine afterwards too.
+
+`spin` is the reference with only tt_tensor_matmul wrapped: it loops for ever in a
+process named MARK-spin, so that while that process exists the grader is surely busy
+in the sandbox (tests/robustness/t_interrupt.sh).
 
 MARK is a unique word (at most 9 characters) put into every process name the planted
 code makes, so that the test can look for strays.
@@ -199,6 +204,16 @@ static int dive(volatile char *prev)
 }
 """
 
+SPIN = {
+    "tt_tensor_matmul": ("tt_status tt_tensor_matmul(tt_tensor **out, tt_tensor *a, tt_tensor *b)", r"""
+    prctl(PR_SET_NAME, "@MARK@-spin", 0, 0, 0);
+    volatile int spin = 1;
+    while (spin) {
+    }
+    return orig_tt_tensor_matmul(out, a, b);
+"""),
+}
+
 COMPILER = {
     # 2^60 inclusions of itself, never deeper than 60: CPU without memory or messages
     "compiler-hang": "#if __INCLUDE_LEVEL__ < 60\n#include __FILE__\n#include __FILE__\n#endif\n",
@@ -209,16 +224,16 @@ COMPILER = {
 }
 
 
-def runtime(reference, out, subs):
+def runtime(reference, out, subs, planted=WRAPPERS, helpers=HELPERS):
     text = open(reference).read()
     wrappers = []
-    for name, (signature, body) in WRAPPERS.items():
+    for name, (signature, body) in planted.items():
         if signature not in text:
             sys.exit("plant.py: the reference has no %r" % signature)
         renamed = signature.replace(name + "(", "orig_" + name + "(", 1)
         text = text.replace(signature, "static " + renamed, 1)
         wrappers.append(signature + "\n{" + body + "}\n")
-    text = PRELUDE + text + HELPERS + "\n/* The misbehaving wrappers. */\n" + "\n".join(wrappers)
+    text = PRELUDE + text + helpers + "\n/* The misbehaving wrappers. */\n" + "\n".join(wrappers)
     for key, value in subs.items():
         text = text.replace("@" + key + "@", value)
     left = re.search(r"@[A-Z]+@", text)
@@ -231,9 +246,14 @@ def main():
     if len(sys.argv) >= 3 and sys.argv[1] in COMPILER:
         open(sys.argv[2], "w").write(COMPILER[sys.argv[1]])
         return
-    if len(sys.argv) < 4 or sys.argv[1] != "runtime":
+    if len(sys.argv) < 4 or sys.argv[1] not in ("runtime", "spin"):
         sys.exit(__doc__)
     subs = dict(arg.split("=", 1) for arg in sys.argv[4:])
+    if sys.argv[1] == "spin":
+        if not 0 < len(subs.get("MARK", "")) <= 9:
+            sys.exit("plant.py: MARK=... of at most 9 characters is required")
+        runtime(sys.argv[2], sys.argv[3], subs, SPIN, "")
+        return
     for key in ("MARK", "OUTSIDE", "WS", "HOME", "PORT"):
         if key not in subs:
             sys.exit("plant.py: %s=... is required" % key)
