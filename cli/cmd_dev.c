@@ -92,7 +92,7 @@ int cmd_dev_starters(int argc, char **argv, tito_context *ctx)
 /* ------------------------------------------------------------ tito dev grade */
 
 static void print_report(const tito_grade *g, const tito_kit *kit, const char *source, bool verbose,
-                         const tito_course_module *cm)
+                         const tito_course_module *cm, const char *filter)
 {
     FILE *f = stdout;
     tito_report_options ro = {0};
@@ -102,7 +102,7 @@ static void print_report(const tito_grade *g, const tito_kit *kit, const char *s
     ro.course_module = cm;
     tito_report_print(f, g, &ro);
     fputc('\n', f);
-    tito_report_counts(f, g);
+    tito_report_counts(f, g, filter);
     fputc('\n', f);
 
     if (verbose) {
@@ -233,7 +233,7 @@ int cmd_dev_grade(int argc, char **argv, tito_context *ctx)
             free(text);
         }
     } else {
-        print_report(g, kit, argv[2], verbose, cm);
+        print_report(g, kit, argv[2], verbose, cm, filter);
     }
     tito_grade_free(g);
     tito_kit_free(kit);

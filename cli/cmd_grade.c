@@ -494,7 +494,7 @@ static void print_report(const tito_context *ctx, const module_run *run, const g
 }
 
 /* The line after a module test: counts, and where to start. */
-static void test_summary(const module_run *run)
+static void test_summary(const module_run *run, const char *filter)
 {
     const tito_grade *g = run->g;
     const tito_module *m = run->m;
@@ -505,7 +505,7 @@ static void test_summary(const module_run *run)
                m->number);
         return;
     }
-    tito_report_counts(stdout, g);
+    tito_report_counts(stdout, g, filter);
     printf(".\n");
     if (!cat)
         printf("Next: `tito grade %02d` adds the hidden checks, Valgrind's memory check and the "
@@ -626,7 +626,7 @@ int cmd_module_test(int argc, char **argv, tito_context *ctx)
     int rc = tito_report_all_pass(run.g) ? TITO_EXIT_OK : TITO_EXIT_FAILED;
     if (shows_report(&fl)) {
         print_report(ctx, &run, &fl, fl.filter ? "visible checks matching -k" : "visible checks");
-        test_summary(&run);
+        test_summary(&run, fl.filter);
     }
     if (fl.json || fl.format) {
         const tito_grade *one[] = {run.g};
@@ -729,7 +729,7 @@ static int grade_all(tito_context *ctx, const tito_kit *kit, const grade_flags *
                 print_report(ctx, run, fl, NULL);
             } else {
                 printf("Module %02d · %-14s %d/%d  ", m->number, m->name, run->g->earned, run->g->possible);
-                tito_report_counts(stdout, run->g);
+                tito_report_counts(stdout, run->g, NULL);
                 printf("\n");
             }
         }

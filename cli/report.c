@@ -495,7 +495,7 @@ void tito_report_print(FILE *f, const tito_grade *g, const tito_report_options *
     }
 }
 
-void tito_report_counts(FILE *f, const tito_grade *g)
+void tito_report_counts(FILE *f, const tito_grade *g, const char *filter)
 {
     size_t visible = 0, visible_pass = 0, hidden = 0, hidden_pass = 0;
     for (size_t i = 0; i < g->n_cases; i++) {
@@ -507,12 +507,18 @@ void tito_report_counts(FILE *f, const tito_grade *g)
             visible_pass += g->cases[i].verdict == TITO_PASS;
         }
     }
-    fprintf(f, "%s%zu of %zu visible checks pass%s", sgr(f, visible_pass == visible ? TITO_STYLE_GREEN : TITO_STYLE_RED),
-            visible_pass, visible, sgr(f, TITO_STYLE_RESET));
+    fprintf(f, "%s%zu of %zu visible checks %s%s%spass%s",
+            sgr(f, visible_pass == visible ? TITO_STYLE_GREEN : TITO_STYLE_RED), visible_pass,
+            visible, filter ? "matching '" : "", filter ? filter : "", filter ? "' " : "",
+            sgr(f, TITO_STYLE_RESET));
     if (hidden > 0)
         fprintf(f, "; %s%zu of %zu hidden checks pass%s", sgr(f, hidden_pass == hidden ? TITO_STYLE_GREEN : TITO_STYLE_RED),
                 hidden_pass, hidden, sgr(f, TITO_STYLE_RESET));
-    fprintf(f, " (%d of %d points)", g->earned, g->possible);
+    /* Points scaled to a few checks would read as a grade: none are shown. */
+    if (filter)
+        fprintf(f, " (points come from a run of every check)");
+    else
+        fprintf(f, " (%d of %d points)", g->earned, g->possible);
 }
 
 bool tito_report_all_pass(const tito_grade *g)

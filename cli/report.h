@@ -51,8 +51,9 @@ typedef struct tito_report_options {
 void tito_report_print(FILE *f, const tito_grade *g, const tito_report_options *o);
 
 /* "29 of 37 visible checks pass" (and the hidden counts when there are hidden checks)
- * and the points, on one line without a newline. */
-void tito_report_counts(FILE *f, const tito_grade *g);
+ * and the points, on one line without a newline. With a -k filter (else NULL): the
+ * counts of the matching checks, and no points. */
+void tito_report_counts(FILE *f, const tito_grade *g, const char *filter);
 
 /* Whether every check of the grade passed: every case, the build, no memcheck finding,
  * every speed kernel measured. This is exit status 0 for the grading commands. */

@@ -65,6 +65,7 @@ has "bug: where to start" "$TMP/out" "Start with \`elementwise\`"
 expect "test -k broadcast" 1 "$TITO" module test 01 -k broadcast
 lacks "-k: only the matching checks" "$TMP/out" "creation"
 has "-k: the failing one" "$TMP/out" "✗ mul.broadcast_both"
+has "-k: counts of the matching checks, no points" "$TMP/out" "visible checks matching 'broadcast' pass (points come from a run of every check)"
 
 # The reference again: a full grade, 100%.
 cp "$SRC/reference/src/tensor.c" "$src"
