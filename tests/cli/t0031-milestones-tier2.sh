@@ -1,6 +1,7 @@
 #!/bin/sh
-# tito milestone run 4 (and 5, once milestones.def lists it), end to end: a workspace
-# whose modules are the reference solutions reaches milestone 4 (receipt, commit); a
+# tito grade 09..13 and tito milestone run 4 (and 5, once milestones.def lists it), end
+# to end: a workspace whose modules are the reference solutions gets every point of
+# modules 09-13 and reaches milestone 4 (receipt, commit); a
 # Flatten that cuts the graph (a student's reshape with gradients off) still reads the
 # digits with the Linear layer alone, but the convolution weights never move, and the
 # weight-change bar says so. Milestone 5 with the reference solutions: reached, with
@@ -25,6 +26,18 @@ while [ "$n" -le "$last" ]; do
     n=$((n + 1))
 done
 gitc commit -qam "paste the reference solutions of modules 01-$last" || fail "commit"
+
+# tito grade on the tier-2 modules in a workspace: every point, a receipt, a commit
+# (speed by instruction counts: the same on a busy machine).
+n=9
+while [ "$n" -le "$last" ]; do
+    nn=$(printf %02d "$n")
+    expect "grade $nn with the reference" 0 "$TITO" grade "$n" --deterministic
+    has "grade $nn: every point" "$TMP/out" "100/100"
+    same "grade $nn: the receipt's score" \
+        "$(jq -r '"\(.score.earned)/\(.score.possible)"' ".tito/results/$(slug_of "$n").json")" "100/100"
+    n=$((n + 1))
+done
 
 expect "run 4 with the reference solutions" 0 "$TITO" milestone run 4
 has "run 4: the history note" "$TMP/out" "Milestone 4 · "
