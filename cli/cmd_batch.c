@@ -286,9 +286,8 @@ int cmd_grade_batch(int argc, char **argv, tito_context *ctx)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned workers = a.slice ? 1 : (unsigned)(cores > 0 ? cores : 1);
     if (a.jobs) {
-        char *end = NULL;
-        long v = strtol(a.jobs, &end, 10);
-        if (!*a.jobs || *end || v < 1 || v > 256) {
+        long v = 0;
+        if (!tito_parse_count(a.jobs, 1, 256, &v)) {
             rc = usage(ctx, "--jobs expects a number from 1 to 256, not '%s'", a.jobs);
             goto out;
         }
@@ -296,9 +295,8 @@ int cmd_grade_batch(int argc, char **argv, tito_context *ctx)
     }
     unsigned tasks = 0;
     if (a.tasks) {
-        char *end = NULL;
-        long v = strtol(a.tasks, &end, 10);
-        if (!*a.tasks || *end || v < 1 || v > 10000) {
+        long v = 0;
+        if (!tito_parse_count(a.tasks, 1, 10000, &v)) {
             rc = usage(ctx, "--slurm-tasks expects a number from 1 to 10000, not '%s'", a.tasks);
             goto out;
         }

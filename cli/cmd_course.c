@@ -194,17 +194,15 @@ int cmd_course_verify(int argc, char **argv, tito_context *ctx)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned workers = (unsigned)(cores > 0 ? cores : 1);
     if (jobs_text) {
-        char *end = NULL;
-        long v = strtol(jobs_text, &end, 10);
-        if (!*jobs_text || *end || v < 1 || v > 256)
+        long v = 0;
+        if (!tito_parse_count(jobs_text, 1, 256, &v))
             return usage(ctx, "--jobs expects a number from 1 to 256, not '%s'", jobs_text);
         workers = (unsigned)v;
     }
     int tolerance = 0;
     if (tolerance_text) {
-        char *end = NULL;
-        long v = strtol(tolerance_text, &end, 10);
-        if (!*tolerance_text || *end || v < 0 || v > 100000)
+        long v = 0;
+        if (!tito_parse_count(tolerance_text, 0, 100000, &v))
             return usage(ctx, "--tolerance expects a whole number of points, not '%s'", tolerance_text);
         tolerance = (int)v;
     }

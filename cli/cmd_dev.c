@@ -185,9 +185,8 @@ int cmd_dev_grade(int argc, char **argv, tito_context *ctx)
         go.seed = (uint64_t)v;
     }
     if (jobs_text) {
-        char *end = NULL;
-        long v = strtol(jobs_text, &end, 10);
-        if (!*jobs_text || *end || v < 1 || v > 64) {
+        long v = 0;
+        if (!tito_parse_count(jobs_text, 1, 64, &v)) {
             tito_error("--jobs expects a number from 1 to 64, not '%s'", jobs_text);
             return TITO_EXIT_USAGE;
         }

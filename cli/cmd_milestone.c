@@ -639,9 +639,8 @@ int cmd_milestone_run(int argc, char **argv, tito_context *ctx)
         return st;
     unsigned trials = 0;
     if (trials_text) {
-        char *end = NULL;
-        long v = strtol(trials_text, &end, 10);
-        if (!*trials_text || *end || v < 1 || v > 9) {
+        long v = 0;
+        if (!tito_parse_count(trials_text, 1, 9, &v)) {
             tito_error("--trials expects a number from 1 to 9, not '%s'", trials_text);
             return TITO_EXIT_USAGE;
         }

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,4 +200,15 @@ int tito_parse_options(tito_context *ctx, int *argc, char **argv, const tito_opt
     if (wants_course)
         return tito_setup_context(ctx, course);
     return -1;
+}
+
+bool tito_parse_count(const char *text, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (!*text || *end || errno || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
 }

@@ -91,6 +91,10 @@ typedef struct tito_option {
  * once: TITO_EXIT_OK after printing --help, TITO_EXIT_USAGE after an error message. */
 int tito_parse_options(tito_context *ctx, int *argc, char **argv, const tito_option *options);
 
+/* An option's whole number in [lo, hi] (decimal, nothing else): *out and true, or false
+ * and the caller says what it expected. */
+bool tito_parse_count(const char *text, long lo, long hi, long *out);
+
 /* Print a command's usage line (on stderr when `to_stderr`). */
 void tito_print_usage(const tito_command *command, bool to_stderr);
 
