@@ -23,6 +23,7 @@
 
 #include "batch.h"
 #include "fsutil.h"
+#include "interrupt.h"
 #include "kit.h"
 #include "release.h"
 #include "roster.h"
@@ -249,10 +250,20 @@ int cmd_course_verify(int argc, char **argv, tito_context *ctx)
 
     tito_verify_options vo = {.out_dir = out ? out : "grades", .tolerance = tolerance,
                               .no_fetch = no_fetch, .workers = workers,
-                              .tito_version = TITO_VERSION, .on_progress = print_progress};
+                              .tito_version = TITO_VERSION, .on_progress = print_progress,
+                              .stop = &tito_interrupt_caught};
     tito_batch_stats stats;
     if ((st = tito_verify_run(&claims, &stats, roster, ctx->course, kit, &vo)) != TT_OK) {
         rc = tito_fail(st);
+        goto done;
+    }
+    /* Stopped half-way: nothing is published; the receipts made so far stay in the
+     * batch folder, so the same command goes on where this one stopped. */
+    if (stats.interrupted || tito_interrupt_caught) {
+        tito_error("interrupted: %zu regrade%s done, nothing published; run the same command "
+                   "again to go on",
+                   stats.graded, stats.graded == 1 ? "" : "s");
+        rc = tito_exit_for_signal(tito_interrupt_caught);
         goto done;
     }
     if (publish && (st = tito_verify_publish(&claims, url, course_id, &key, time(NULL))) != TT_OK) {

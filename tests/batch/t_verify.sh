@@ -74,6 +74,24 @@ same "the leaderboard has Grace at 100, self-reported" \
 printf 'id,name,repo,key_id\nada,Ada,ada/ws,%s\ngrace,Grace,grace/ws,%s\n' "$KEY_ADA" "$KEY_GRACE" >roster.csv
 
 # ------------------------------------------------------------ against the leaderboard
+# Stopped half-way (SIGTERM after the first regrade, one worker): nothing is published,
+# the run says how to go on, and the next run starts from the receipts made so far.
+"$TITO" course verify --roster roster.csv --key course.key --server "$URL" --jobs 1 \
+    >stopped.out 2>stopped.err &
+pid=$!
+end=$(( $(date +%s) + 300 ))
+while [ "$(find grades/receipts -name '*.json' 2>/dev/null | wc -l)" -lt 1 ] &&
+      [ "$(date +%s)" -lt "$end" ] && kill -0 $pid 2>/dev/null; do
+    sleep 0.2
+done
+kill -TERM $pid
+wait $pid
+same "verify stopped by SIGTERM exits 143" "$?" 143
+has "verify stopped: nothing published" stopped.err "nothing published; run the same command again to go on"
+same "verify stopped: Ada is still self-reported" \
+    "$(ranking | jq -r '.students[] | select(.name == "ada") | .modules["02_activations"].status')" \
+    "self-reported"
+
 expect "verify: one mismatch, so exit 1" 1 "$TITO" course verify --roster roster.csv --key course.key --server "$URL"
 cp out verify1.out
 has "two claims" err "2 self-reported results to check"
