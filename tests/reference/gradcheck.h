@@ -1,23 +1,35 @@
 /*
- * tests/reference/gradcheck.h: finite-difference gradient checks for the tests of the
- * tier-2 modules (embeddings, attention, transformers). Include after harness.h.
+ * tests/reference/gradcheck.h: the finite-difference gradient checker of the reference
+ * tests, one copy for all of them (autograd, spatial, embeddings, attention,
+ * transformers). Include after harness.h.
  *
- * The oracle is the one of test_autograd.c: L = sum(w * f(inputs)) with w fixed random
- * weights of f's output shape, evaluated with the framework's float32 forward (grad
- * mode off) and accumulated in double; the analytic gradient is what
- * tt_backward_with(f(inputs), w) leaves in each checked tensor's .grad. Central
- * differences with step h = GC_H * max(1, |x|), divided by the step actually taken in
- * float. Tolerance |analytic - numeric| <= GC_ATOL + GC_RTOL * |numeric|: wide enough
- * for float32 round-off over h and the O(h^2) truncation, tight enough that a missing
- * term (LayerNorm's statistics), a wrong scale (attention's 1/sqrt(d)) or a gradient
- * sent to the wrong row fails.
+ * The oracle: L = sum(w * f(inputs)) with w fixed random weights of f's output shape
+ * (N(0, 1), seed 977), evaluated with the framework's float32 forward (grad mode off)
+ * and accumulated in double; the analytic gradient is what tt_backward_with(f(inputs), w)
+ * leaves in each checked tensor's .grad, which is exactly dL/dx. Central differences
+ * with step h = GC_H * max(1, |x|) (or the spec's own relative step), divided by the
+ * step actually taken in float. Tolerance |analytic - numeric| <= GC_ATOL + GC_RTOL *
+ * |numeric|: wide enough for float32 round-off over h (~1e-5) and the O(h^2)
+ * truncation of a smooth function (~1e-4), tight enough that a missing factor or term
+ * (LayerNorm's statistics), a wrong sign or scale (attention's 1/sqrt(d)), a transposed
+ * matrix or a gradient sent to the wrong element fails.
  *
- * Unlike test_autograd.c's checker, the tensors checked may be a layer's parameters:
- * each keeps its requires_grad setting, and its .grad is dropped before and after.
+ * Two entry points over one check:
+ *   gc_check(gc_spec)       f reads its tensors through a context; the checked tensors
+ *                           may be a layer's parameters: each keeps its requires_grad
+ *                           setting, and its .grad is dropped before and after.
+ *   gc_check_op(gc_op_spec) f is one op over up to three inputs and a few integer
+ *                           parameters; each input's requires_grad is set from .grad[]
+ *                           for the check and cleared after, and an input that does
+ *                           not require a gradient must not get one.
+ *
+ * The functions are static inline for the reason helpers.h gives: each test uses only
+ * one of the entry points.
  */
 #ifndef TT_TESTS_GRADCHECK_H
 #define TT_TESTS_GRADCHECK_H
 
+#include "helpers.h"
 #include "tinytorch/autograd.h"
 
 #define GC_H 1e-2
@@ -37,27 +49,15 @@ typedef struct gc_spec {
     const char *names[GC_MAX_TENSORS];  /* for messages; may be NULL */
     size_t max_elems;                   /* check at most this many elements per tensor
                                            (spread evenly); 0 = all */
+    double h;                           /* relative step; 0 = GC_H */
+    int n_const;                        /* inputs that must not get a gradient */
+    tt_tensor *consts[GC_MAX_TENSORS];  /* borrowed; requires_grad off for the check, and
+                                           .grad must still be NULL after the backward */
+    const char *const_names[GC_MAX_TENSORS]; /* for messages; may be NULL */
 } gc_spec;
 
-static void gc_unravel(size_t flat, int ndim, const size_t *shape, size_t *idx)
-{
-    for (int d = ndim - 1; d >= 0; d--) {
-        idx[d] = flat % shape[d];
-        flat /= shape[d];
-    }
-}
-
-static float gc_value_at(const tt_tensor *t, size_t flat)
-{
-    size_t idx[TT_MAX_DIMS] = {0};
-    float v = NAN;
-    gc_unravel(flat, t->ndim, t->shape, idx);
-    tt_tensor_get(t, idx, &v);
-    return v;
-}
-
 /* L = sum(w * f) in double with gradients off; false if the forward failed. */
-static bool gc_loss(const gc_spec *s, const double *w, size_t n_out, double *loss)
+static inline bool gc_loss(const gc_spec *s, const double *w, size_t n_out, double *loss)
 {
     bool was = tt_grad_set_enabled(false);
     tt_tensor *out = NULL;
@@ -84,17 +84,27 @@ static bool gc_loss(const gc_spec *s, const double *w, size_t n_out, double *los
 
 /* Runs the check; returns the number of elements whose gradient was off (also counted
  * as a harness failure). */
-static int gc_check(gc_spec s)
+static inline int gc_check(gc_spec s)
 {
     const char *test = harness_current;
     int failures = 0;
-    bool had[GC_MAX_TENSORS] = {false};
+    bool had[GC_MAX_TENSORS] = {false}, had_const[GC_MAX_TENSORS] = {false};
     tt_tensor *out = NULL, *w = NULL;
     double *wv = NULL;
     for (int k = 0; k < s.n; k++) {
         CHECK(s.wrt[k] != NULL);
         if (!s.wrt[k])
             return 1;
+    }
+    for (int k = 0; k < s.n_const; k++) {
+        CHECK(s.consts[k] != NULL);
+        if (!s.consts[k])
+            return 1;
+    }
+    for (int k = 0; k < s.n_const; k++) {
+        had_const[k] = s.consts[k]->requires_grad;
+        tt_tensor_zero_grad(s.consts[k]);
+        CHECK_OK(tt_tensor_set_requires_grad(s.consts[k], false));
     }
     for (int k = 0; k < s.n; k++) {
         had[k] = s.wrt[k]->requires_grad;
@@ -108,18 +118,20 @@ static int gc_check(gc_spec s)
         goto done;
     }
     CHECK(out->requires_grad && out->grad_fn != NULL);
-    {
-        tt_rng rng;
-        tt_rng_init(&rng, 977);
-        CHECK_OK(tt_tensor_randn(&w, out->ndim, out->shape, 0.0f, 1.0f, &rng));
-    }
+    w = randn(out->ndim, out->shape, 977);
     size_t n_out = tt_tensor_numel(out);
     wv = malloc(n_out * sizeof *wv);
     for (size_t i = 0; wv && w && i < n_out; i++)
-        wv[i] = tt_tensor_data(w)[i];
+        wv[i] = value_at(w, i);
     CHECK_OK(tt_backward_with(out, w));
     tt_tensor_free(out);
     out = NULL;
+    for (int k = 0; k < s.n_const && wv; k++) {
+        if (s.consts[k]->grad)
+            fprintf(stderr, "%s: %s: %s does not require a gradient but got one\n", test,
+                    s.label, s.const_names[k] ? s.const_names[k] : "a constant input");
+        CHECK(s.consts[k]->grad == NULL);
+    }
     for (int k = 0; k < s.n && wv; k++) {
         tt_tensor *x = s.wrt[k];
         const char *name = s.names[k] ? s.names[k] : "input";
@@ -132,16 +144,16 @@ static int gc_check(gc_spec s)
         size_t step = s.max_elems && n > s.max_elems ? n / s.max_elems : 1;
         for (size_t i = 0; i < n; i += step) {
             size_t idx[TT_MAX_DIMS] = {0};
-            gc_unravel(i, x->ndim, x->shape, idx);
-            float x0 = gc_value_at(x, i);
-            double h = GC_H * (fabs(x0) > 1.0 ? fabs(x0) : 1.0);
+            unravel(i, x->ndim, x->shape, idx);
+            float x0 = value_at(x, i);
+            double h = (s.h > 0 ? s.h : GC_H) * (fabs(x0) > 1.0 ? fabs(x0) : 1.0);
             float xp = (float)(x0 + h), xm = (float)(x0 - h);
             double lp = 0, lm = 0;
             bool ok = tt_tensor_set(x, idx, xp) == TT_OK && gc_loss(&s, wv, n_out, &lp) &&
                       tt_tensor_set(x, idx, xm) == TT_OK && gc_loss(&s, wv, n_out, &lm);
             tt_tensor_set(x, idx, x0);
             double numeric = (lp - lm) / ((double)xp - (double)xm);
-            double analytic = gc_value_at(x->grad, i);
+            double analytic = value_at(x->grad, i);
             if (!ok || !(fabs(analytic - numeric) <= GC_ATOL + GC_RTOL * fabs(numeric))) {
                 if (failures++ < 4)
                     fprintf(stderr, "%s: %s: d/d %s[%zu] analytic %.7g, finite difference "
@@ -162,6 +174,56 @@ done:
         if (!had[k])
             tt_tensor_set_requires_grad(s.wrt[k], false);
     }
+    for (int k = 0; k < s.n_const; k++) {
+        tt_tensor_zero_grad(s.consts[k]);
+        if (had_const[k])
+            tt_tensor_set_requires_grad(s.consts[k], true);
+    }
+    return failures;
+}
+
+/* ------------------------------------------------------------ one op over inputs */
+
+/* *out = op(in[0..2], p): a thin wrapper around one framework op. */
+typedef tt_status (*gc_op_fn)(tt_tensor **out, tt_tensor *const *in, const long *p);
+
+typedef struct gc_op_spec {
+    const char *label;
+    gc_op_fn fwd;
+    long p[4];          /* the op's parameters (axis, keepdim, stride, ...) */
+    int n_in;
+    tt_tensor *in[3];   /* borrowed; a NULL entry that needs no gradient (an absent bias)
+                           is passed to the op as NULL */
+    bool grad[3];       /* which inputs require a gradient: those are checked */
+    double h;           /* relative step; 0 = GC_H */
+} gc_op_spec;
+
+static inline tt_status gc_op_forward(tt_tensor **out, void *ctx)
+{
+    const gc_op_spec *op = ctx;
+    return op->fwd(out, op->in, op->p);
+}
+
+/* Every element of every input with .grad[k] set, against the central difference;
+ * every other non-NULL input must come out without a gradient. Afterwards no input
+ * requires a gradient or holds one. Returns gc_check's count. */
+static inline int gc_check_op(gc_op_spec op)
+{
+    static const char *const input_names[3] = {"input0", "input1", "input2"};
+    gc_spec s = {.label = op.label, .fwd = gc_op_forward, .ctx = &op, .h = op.h};
+    for (int k = 0; k < op.n_in && k < 3; k++) {
+        if (op.grad[k]) {
+            s.names[s.n] = input_names[k];
+            s.wrt[s.n++] = op.in[k];
+        } else if (op.in[k]) {
+            s.const_names[s.n_const] = input_names[k];
+            s.consts[s.n_const++] = op.in[k];
+        }
+    }
+    int failures = gc_check(s);
+    for (int k = 0; k < op.n_in && k < 3; k++)
+        if (op.in[k])
+            tt_tensor_set_requires_grad(op.in[k], false);
     return failures;
 }
 

@@ -1,7 +1,9 @@
 /*
  * tests/reference/helpers.h: the small helpers the module tests share, one copy for
- * all of them: comparing a tensor with a fixture, loading a parameter from one, and
- * making tensors from data or from a seeded generator.
+ * all of them: comparing a tensor with a fixture, loading a parameter from one,
+ * making tensors from data, from a seeded generator or as distinct values in a seeded
+ * order, and reading one element of a tensor (strided or not) by its row-major
+ * position.
  *
  * FX is the test's fixture set: main() loads it (fixtures_load("<module>")) before
  * running the tests and frees it after; a test that has no fixtures leaves it NULL.
@@ -32,6 +34,7 @@ static inline void check_tensor_near(const tt_tensor *t, const char *name, doubl
         return;
     for (int d = 0; d < f->ndim; d++)
         CHECK(t->shape[d] == f->shape[d]);
+    CHECK(tt_tensor_numel(t) == f->numel);
     if (tt_tensor_numel(t) != f->numel)
         return;
     float *buf = malloc(f->numel * sizeof *buf);
@@ -87,6 +90,51 @@ static inline tt_tensor *randn_std(int ndim, const size_t *shape, float std, uin
 static inline tt_tensor *randn(int ndim, const size_t *shape, uint64_t seed)
 {
     return randn_std(ndim, shape, 1.0f, seed);
+}
+
+/* Distinct values 0.1 apart in a seeded random order, centred on 0: no ties for max
+ * or in any pooling window, and gaps wider than the finite-difference steps. */
+static inline tt_tensor *distinct(int ndim, const size_t *shape, uint64_t seed)
+{
+    tt_tensor *t = NULL;
+    CHECK_OK(tt_tensor_zeros(&t, ndim, shape));
+    if (!t)
+        return NULL;
+    size_t n = tt_tensor_numel(t);
+    float *v = tt_tensor_data(t);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (float)i;
+    tt_rng rng;
+    tt_rng_init(&rng, seed);
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = tt_rng_below(&rng, (uint32_t)(i + 1));
+        float tmp = v[i];
+        v[i] = v[j];
+        v[j] = tmp;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = 0.1f * (v[i] - (float)n / 2.0f);
+    return t;
+}
+
+/* The multi-index of element `flat` of a tensor of this shape, in row-major order. */
+static inline void unravel(size_t flat, int ndim, const size_t *shape, size_t *idx)
+{
+    for (int d = ndim - 1; d >= 0; d--) {
+        idx[d] = flat % shape[d];
+        flat /= shape[d];
+    }
+}
+
+/* Element `flat` (row-major over t's shape) of t, through any strides; NAN and a
+ * failure if it cannot be read. */
+static inline float value_at(const tt_tensor *t, size_t flat)
+{
+    size_t idx[TT_MAX_DIMS] = {0};
+    float v = NAN;
+    unravel(flat, t->ndim, t->shape, idx);
+    CHECK_OK(tt_tensor_get(t, idx, &v));
+    return v;
 }
 
 static inline void free_all(tt_tensor **ts, size_t n)

@@ -5,8 +5,9 @@
  * L = sum(w * f(x)) with w fixed random weights of f's output shape, evaluated with
  * the framework's float32 forward (grad mode off) and accumulated in double. The
  * analytic gradient comes from tt_backward_with(f(x), w), which is exactly dL/dx.
- * Step: h = FD_H * max(1, |x|), and the difference is divided by the step actually
- * taken in float. Tolerance: |analytic - numeric| <= FD_ATOL + FD_RTOL * |numeric|,
+ * Step: h = GC_H * max(1, |x|), and the difference is divided by the step actually
+ * taken in float. Tolerance: |analytic - numeric| <= GC_ATOL + GC_RTOL * |numeric|
+ * (the checker is gradcheck.h's gc_check_op, shared with the other module tests),
  * wide enough for float32 round-off over h (~1e-5) and the O(h^2) truncation of a
  * smooth function (~1e-4), tight enough that a missing factor, a wrong sign, a
  * transposed matrix or a gradient sent to the wrong element fails. Inputs keep away
@@ -23,25 +24,14 @@
 #include "harness.h"
 #include "fixtures.h"
 #include "helpers.h"
+#include "gradcheck.h"
 
 #include "tinytorch/activations.h"
 #include "tinytorch/autograd.h"
 #include "tinytorch/layers.h"
 #include "tinytorch/losses.h"
 
-#define FD_H 1e-2
-#define FD_ATOL 2e-3
-#define FD_RTOL 1e-2
-
 /* ================================================================ helpers */
-
-static void unravel(size_t flat, int ndim, const size_t *shape, size_t *idx)
-{
-    for (int d = ndim - 1; d >= 0; d--) {
-        idx[d] = flat % shape[d];
-        flat /= shape[d];
-    }
-}
 
 static tt_tensor *uniform(int ndim, const size_t *shape, float lo, float hi, uint64_t seed)
 {
@@ -80,143 +70,7 @@ static void away_from_zero(tt_tensor *t, float gap)
     }
 }
 
-/* Distinct values 0.1 apart in a seeded random order, centred on 0: max without ties. */
-static tt_tensor *distinct(int ndim, const size_t *shape, uint64_t seed)
-{
-    tt_tensor *t = NULL;
-    CHECK_OK(tt_tensor_zeros(&t, ndim, shape));
-    if (!t)
-        return NULL;
-    size_t n = tt_tensor_numel(t);
-    float *v = tt_tensor_data(t);
-    for (size_t i = 0; i < n; i++)
-        v[i] = (float)i;
-    tt_rng rng;
-    tt_rng_init(&rng, seed);
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = tt_rng_below(&rng, (uint32_t)(i + 1));
-        float tmp = v[i];
-        v[i] = v[j];
-        v[j] = tmp;
-    }
-    for (size_t i = 0; i < n; i++)
-        v[i] = 0.1f * (v[i] - (float)n / 2.0f);
-    return t;
-}
-
-static float value_at(const tt_tensor *t, size_t flat)
-{
-    size_t idx[TT_MAX_DIMS] = {0};
-    float v = NAN;
-    unravel(flat, t->ndim, t->shape, idx);
-    CHECK_OK(tt_tensor_get(t, idx, &v));
-    return v;
-}
-
 /* ================================================================ finite differences */
-
-typedef tt_status (*forward_fn)(tt_tensor **out, tt_tensor *const *in, const long *p);
-
-typedef struct fd_spec {
-    const char *label;
-    forward_fn fwd;
-    long p[4];       /* the forward's parameters (axis, keepdim, ...) */
-    int n_in;
-    tt_tensor *in[3]; /* borrowed */
-    bool grad[3];     /* which inputs require a gradient */
-    double h;         /* 0: FD_H */
-} fd_spec;
-
-/* L = sum(w * f(x)) in double, forward in grad-off mode. */
-static bool fd_loss(const fd_spec *s, const double *w, size_t n_out, double *loss)
-{
-    bool was = tt_grad_set_enabled(false);
-    tt_tensor *out = NULL;
-    tt_status st = s->fwd(&out, s->in, s->p);
-    tt_grad_set_enabled(was);
-    if (st != TT_OK || tt_tensor_numel(out) != n_out) {
-        tt_tensor_free(out);
-        return false;
-    }
-    double sum = 0.0;
-    for (size_t i = 0; i < n_out; i++)
-        sum += w[i] * (double)value_at(out, i);
-    tt_tensor_free(out);
-    *loss = sum;
-    return true;
-}
-
-static void fd_check(fd_spec s)
-{
-    const char *test = harness_current;
-    int failures = 0;
-    tt_tensor *out = NULL, *w = NULL;
-    double *wv = NULL;
-    for (int k = 0; k < s.n_in; k++) {
-        CHECK(s.in[k] != NULL);
-        if (!s.in[k])
-            return;
-        tt_tensor_zero_grad(s.in[k]);
-        CHECK_OK(tt_tensor_set_requires_grad(s.in[k], s.grad[k]));
-    }
-    CHECK_OK(s.fwd(&out, s.in, s.p));
-    if (!out)
-        goto done;
-    CHECK(out->requires_grad && out->grad_fn != NULL);
-    w = randn(out->ndim, out->shape, 977);
-    size_t n_out = tt_tensor_numel(out);
-    wv = malloc(n_out * sizeof *wv);
-    for (size_t i = 0; wv && w && i < n_out; i++)
-        wv[i] = value_at(w, i);
-    CHECK_OK(tt_backward_with(out, w));
-    tt_tensor_free(out);
-    out = NULL;
-    for (int k = 0; k < s.n_in && wv; k++) {
-        tt_tensor *x = s.in[k];
-        if (!s.grad[k]) {
-            if (x->grad)
-                fprintf(stderr, "%s: %s: input %d does not require a gradient but got one\n",
-                        test, s.label, k);
-            CHECK(x->grad == NULL);
-            continue;
-        }
-        CHECK(x->grad && tt_tensor_same_shape(x->grad, x));
-        if (!x->grad || !tt_tensor_same_shape(x->grad, x))
-            continue;
-        size_t n = tt_tensor_numel(x);
-        for (size_t i = 0; i < n; i++) {
-            size_t idx[TT_MAX_DIMS] = {0};
-            unravel(i, x->ndim, x->shape, idx);
-            float x0 = value_at(x, i);
-            double h = (s.h > 0 ? s.h : FD_H) * (fabs(x0) > 1.0 ? fabs(x0) : 1.0);
-            float xp = (float)(x0 + h), xm = (float)(x0 - h);
-            double lp = 0, lm = 0;
-            bool ok = tt_tensor_set(x, idx, xp) == TT_OK && fd_loss(&s, wv, n_out, &lp) &&
-                      tt_tensor_set(x, idx, xm) == TT_OK && fd_loss(&s, wv, n_out, &lm);
-            tt_tensor_set(x, idx, x0);
-            double numeric = (lp - lm) / ((double)xp - (double)xm);
-            double analytic = value_at(x->grad, i);
-            if (!ok || !(fabs(analytic - numeric) <= FD_ATOL + FD_RTOL * fabs(numeric))) {
-                if (failures++ < 4)
-                    fprintf(stderr,
-                            "%s: %s: d/d input%d[%zu] analytic %.7g, finite difference %.7g%s\n",
-                            test, s.label, k, i, analytic, numeric,
-                            ok ? "" : " (forward failed)");
-            }
-        }
-    }
-    if (failures)
-        fprintf(stderr, "%s: %s: %d gradient element(s) off\n", test, s.label, failures);
-    CHECK(failures == 0);
-done:
-    free(wv);
-    tt_tensor_free(w);
-    tt_tensor_free(out);
-    for (int k = 0; k < s.n_in; k++) {
-        tt_tensor_zero_grad(s.in[k]);
-        tt_tensor_set_requires_grad(s.in[k], false);
-    }
-}
 
 /* The forwards under test: one thin wrapper per op. */
 static tt_status f_add(tt_tensor **o, tt_tensor *const *in, const long *p)
@@ -369,11 +223,11 @@ cleanup:
 }
 
 #define FD2(label_, fn_, a_, b_, ga_, gb_)                                                    \
-    fd_check((fd_spec){.label = (label_), .fwd = (fn_), .n_in = 2, .in = {(a_), (b_)},        \
-                       .grad = {(ga_), (gb_)}})
+    gc_check_op((gc_op_spec){.label = (label_), .fwd = (fn_), .n_in = 2, .in = {(a_), (b_)}, \
+                             .grad = {(ga_), (gb_)}})
 #define FD1(label_, fn_, a_, ...)                                                             \
-    fd_check((fd_spec){.label = (label_), .fwd = (fn_), .n_in = 1, .in = {(a_)},              \
-                       .grad = {true}, .p = {__VA_ARGS__}})
+    gc_check_op((gc_op_spec){.label = (label_), .fwd = (fn_), .n_in = 1, .in = {(a_)},       \
+                             .grad = {true}, .p = {__VA_ARGS__}})
 
 /* ================================================================ gradient tests */
 
@@ -381,7 +235,7 @@ static void test_fd_elementwise_binary(void)
 {
     struct {
         const char *name;
-        forward_fn fn;
+        gc_op_fn fn;
     } ops[] = {{"add", f_add}, {"sub", f_sub}, {"mul", f_mul}, {"div", f_div}};
     /* (a shape, b shape): equal, row broadcast, both broadcast, leading dims added,
      * scalar b, and b broadcast against a with more dims. */
@@ -618,8 +472,8 @@ static void test_fd_softmax(void)
     /* Shifted far from 0: the backward must be as stable as the forward. */
     x = from(2, TT_SHAPE(2, 3), (const float[]){100, 101, 99, -100, -101, -99.5f});
     /* h relative to |x| would be 1 here: take an absolute step of 1e-2. */
-    fd_check((fd_spec){.label = "softmax of large logits", .fwd = f_softmax, .n_in = 1,
-                       .in = {x}, .grad = {true}, .p = {1}, .h = 1e-4});
+    gc_check_op((gc_op_spec){.label = "softmax of large logits", .fwd = f_softmax, .n_in = 1,
+                             .in = {x}, .grad = {true}, .p = {1}, .h = 1e-4});
     tt_tensor_free(x);
 }
 
@@ -664,8 +518,8 @@ static void test_fd_losses(void)
     /* BCE inside the clamp, hard and soft labels; h small: log is curved. */
     p = uniform(2, TT_SHAPE(2, 4), 0.2f, 0.8f, 135);
     t = from(2, TT_SHAPE(2, 4), (const float[]){0, 1, 1, 0, 0.3f, 0.9f, 0, 1});
-    fd_check((fd_spec){.label = "bce", .fwd = f_bce, .n_in = 2, .in = {p, t},
-                       .grad = {true, false}, .h = 1e-3});
+    gc_check_op((gc_op_spec){.label = "bce", .fwd = f_bce, .n_in = 2, .in = {p, t},
+                             .grad = {true, false}, .h = 1e-3});
     tt_tensor_free(p);
     tt_tensor_free(t);
 

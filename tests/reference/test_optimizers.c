@@ -16,6 +16,7 @@
  */
 #include "harness.h"
 #include "fixtures.h"
+#include "helpers.h"
 
 #include "tinytorch/autograd.h"
 #include "tinytorch/optimizers.h"
@@ -24,32 +25,7 @@
 #define RTOL 1e-6
 #define STEPS 4
 
-static fixtures *FX;
-
 static tt_optimizer not_an_optimizer;
-
-static void check_tensor_near(const tt_tensor *t, const char *name, double atol, double rtol)
-{
-    const fixture *f = fixture_find(FX, name);
-    CHECK(t != NULL && f != NULL);
-    if (!t || !f)
-        return;
-    CHECK(tt_tensor_numel(t) == f->numel);
-    if (tt_tensor_numel(t) != f->numel)
-        return;
-    float *buf = malloc(f->numel * sizeof *buf);
-    CHECK_OK(tt_tensor_to_array(t, buf, f->numel));
-    int reported = 0;
-    for (size_t i = 0; i < f->numel; i++) {
-        if (!(fabs((double)buf[i] - f->data[i]) <= atol + rtol * fabs(f->data[i]))) {
-            if (reported++ < 3)
-                fprintf(stderr, "%s: %s[%zu] = %.9g, expected %.9g\n", harness_current, name, i,
-                        (double)buf[i], (double)f->data[i]);
-            harness_current_failed++;
-        }
-    }
-    free(buf);
-}
 
 /* The two parameters of every scenario, as leaves that require gradients. */
 typedef struct setup {

@@ -6,10 +6,10 @@
  * (never im2col), its gradients by scattering each output's gradient back into the
  * weight and the input window, pooling window by window and batch normalisation from
  * its definition with the chain rule written out, all in float64. Gradients: central
- * finite differences of L = sum(w * f(x)) for every differentiable op, as in the
- * autograd tests (h = FD_H * max(1, |x|), tolerance FD_ATOL + FD_RTOL * |numeric|),
- * for convolution at strides 1 and 2, paddings 0 and 1 and several shapes, both
- * pools, batch normalisation in training mode (through the batch statistics) and in
+ * finite differences of L = sum(w * f(x)) for every differentiable op with
+ * gradcheck.h's checker, as in the autograd tests (h = GC_H * max(1, |x|), tolerance
+ * GC_ATOL + GC_RTOL * |numeric|), for convolution at strides 1 and 2, paddings 0 and 1
+ * and several shapes, both pools, batch normalisation in training mode (through the batch statistics) and in
  * evaluation mode, and a conv -> tanh -> pool -> flatten -> matmul chain that would
  * fail if Flatten cut the graph.
  *
@@ -22,6 +22,7 @@
 #include "harness.h"
 #include "fixtures.h"
 #include "helpers.h"
+#include "gradcheck.h"
 
 #include "tinytorch/activations.h"
 #include "tinytorch/autograd.h"
@@ -32,10 +33,6 @@
 /* Sums of up to 64 products of O(1) values, rounded in float32 along the way. */
 #define ATOL 2e-5
 #define RTOL 1e-5
-
-#define FD_H 1e-2
-#define FD_ATOL 2e-3
-#define FD_RTOL 1e-2
 
 /* Functions that fail must overwrite *out with NULL: tests start it pointing here. */
 static tt_tensor not_a_tensor;
@@ -48,48 +45,6 @@ static float fixture_value(const char *name, size_t i)
     const fixture *f = fixture_find(FX, name);
     CHECK(f && i < f->numel);
     return f && i < f->numel ? f->data[i] : NAN;
-}
-
-static void unravel(size_t flat, int ndim, const size_t *shape, size_t *idx)
-{
-    for (int d = ndim - 1; d >= 0; d--) {
-        idx[d] = flat % shape[d];
-        flat /= shape[d];
-    }
-}
-
-static float value_at(const tt_tensor *t, size_t flat)
-{
-    size_t idx[TT_MAX_DIMS] = {0};
-    float v = NAN;
-    unravel(flat, t->ndim, t->shape, idx);
-    CHECK_OK(tt_tensor_get(t, idx, &v));
-    return v;
-}
-
-/* Distinct values 0.1 apart in a seeded random order, centred on 0: no ties in any
- * pooling window, and gaps wider than the finite-difference steps. */
-static tt_tensor *distinct(int ndim, const size_t *shape, uint64_t seed)
-{
-    tt_tensor *t = NULL;
-    CHECK_OK(tt_tensor_zeros(&t, ndim, shape));
-    if (!t)
-        return NULL;
-    size_t n = tt_tensor_numel(t);
-    float *v = tt_tensor_data(t);
-    for (size_t i = 0; i < n; i++)
-        v[i] = (float)i;
-    tt_rng rng;
-    tt_rng_init(&rng, seed);
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = tt_rng_below(&rng, (uint32_t)(i + 1));
-        float tmp = v[i];
-        v[i] = v[j];
-        v[j] = tmp;
-    }
-    for (size_t i = 0; i < n; i++)
-        v[i] = 0.1f * (v[i] - (float)n / 2.0f);
-    return t;
 }
 
 /* A non-contiguous view with t's shape and values: the transpose of a copy whose last
@@ -124,110 +79,6 @@ static bool same_values(const tt_tensor *a, const tt_tensor *b)
 }
 
 /* ========================================================= finite differences */
-
-typedef tt_status (*forward_fn)(tt_tensor **out, tt_tensor *const *in, const long *p);
-
-typedef struct fd_spec {
-    const char *label;
-    forward_fn fwd;
-    long p[4];
-    int n_in;
-    tt_tensor *in[3]; /* borrowed; NULL entries are passed as NULL */
-    bool grad[3];
-    double h; /* 0: FD_H */
-} fd_spec;
-
-static bool fd_loss(const fd_spec *s, const double *w, size_t n_out, double *loss)
-{
-    bool was = tt_grad_set_enabled(false);
-    tt_tensor *out = NULL;
-    tt_status st = s->fwd(&out, s->in, s->p);
-    tt_grad_set_enabled(was);
-    if (st != TT_OK || tt_tensor_numel(out) != n_out) {
-        tt_tensor_free(out);
-        return false;
-    }
-    double sum = 0.0;
-    for (size_t i = 0; i < n_out; i++)
-        sum += w[i] * (double)value_at(out, i);
-    tt_tensor_free(out);
-    *loss = sum;
-    return true;
-}
-
-/* Every element of every input that requires a gradient: the analytic gradient of
- * L = sum(w * f(x)) from tt_backward_with against the central difference. */
-static void fd_check(fd_spec s)
-{
-    const char *test = harness_current;
-    int failures = 0;
-    tt_tensor *out = NULL, *w = NULL;
-    double *wv = NULL;
-    for (int k = 0; k < s.n_in; k++) {
-        if (!s.in[k])
-            continue;
-        tt_tensor_zero_grad(s.in[k]);
-        CHECK_OK(tt_tensor_set_requires_grad(s.in[k], s.grad[k]));
-    }
-    CHECK_OK(s.fwd(&out, s.in, s.p));
-    if (!out)
-        goto done;
-    CHECK(out->requires_grad && out->grad_fn != NULL);
-    w = randn(out->ndim, out->shape, 977);
-    size_t n_out = tt_tensor_numel(out);
-    wv = malloc(n_out * sizeof *wv);
-    for (size_t i = 0; wv && w && i < n_out; i++)
-        wv[i] = value_at(w, i);
-    CHECK_OK(tt_backward_with(out, w));
-    tt_tensor_free(out);
-    out = NULL;
-    for (int k = 0; k < s.n_in && wv; k++) {
-        tt_tensor *x = s.in[k];
-        if (!x)
-            continue;
-        if (!s.grad[k]) {
-            CHECK(x->grad == NULL);
-            continue;
-        }
-        CHECK(x->grad && tt_tensor_same_shape(x->grad, x));
-        if (!x->grad || !tt_tensor_same_shape(x->grad, x))
-            continue;
-        size_t n = tt_tensor_numel(x);
-        for (size_t i = 0; i < n; i++) {
-            size_t idx[TT_MAX_DIMS] = {0};
-            unravel(i, x->ndim, x->shape, idx);
-            float x0 = value_at(x, i);
-            double h = (s.h > 0 ? s.h : FD_H) * (fabs(x0) > 1.0 ? fabs(x0) : 1.0);
-            float xp = (float)(x0 + h), xm = (float)(x0 - h);
-            double lp = 0, lm = 0;
-            bool ok = tt_tensor_set(x, idx, xp) == TT_OK && fd_loss(&s, wv, n_out, &lp) &&
-                      tt_tensor_set(x, idx, xm) == TT_OK && fd_loss(&s, wv, n_out, &lm);
-            tt_tensor_set(x, idx, x0);
-            double numeric = (lp - lm) / ((double)xp - (double)xm);
-            double analytic = value_at(x->grad, i);
-            if (!ok || !(fabs(analytic - numeric) <= FD_ATOL + FD_RTOL * fabs(numeric))) {
-                if (failures++ < 4)
-                    fprintf(stderr,
-                            "%s: %s: d/d input%d[%zu] analytic %.7g, finite difference %.7g%s\n",
-                            test, s.label, k, i, analytic, numeric,
-                            ok ? "" : " (forward failed)");
-            }
-        }
-    }
-    if (failures)
-        fprintf(stderr, "%s: %s: %d gradient element(s) off\n", test, s.label, failures);
-    CHECK(failures == 0);
-done:
-    free(wv);
-    tt_tensor_free(w);
-    tt_tensor_free(out);
-    for (int k = 0; k < s.n_in; k++) {
-        if (!s.in[k])
-            continue;
-        tt_tensor_zero_grad(s.in[k]);
-        tt_tensor_set_requires_grad(s.in[k], false);
-    }
-}
 
 static tt_status f_conv(tt_tensor **o, tt_tensor *const *in, const long *p)
 {
@@ -460,11 +311,11 @@ static void test_conv_finite_differences(void)
         tt_tensor *b = randn_std(1, TT_SHAPE(s[4]), 0.5f, 30 + k);
         char label[64];
         snprintf(label, sizeof label, "conv shape %zu (stride %zu, padding %zu)", k, s[6], s[7]);
-        fd_check((fd_spec){label, f_conv, {(long)s[6], (long)s[7]}, 3, {x, w, b},
-                           {true, true, true}, 0});
+        gc_check_op((gc_op_spec){.label = label, .fwd = f_conv, .p = {(long)s[6], (long)s[7]},
+                                 .n_in = 3, .in = {x, w, b}, .grad = {true, true, true}});
         /* Without a bias, and with only the weight wanting a gradient. */
-        fd_check((fd_spec){label, f_conv, {(long)s[6], (long)s[7]}, 3, {x, w, NULL},
-                           {false, true, false}, 0});
+        gc_check_op((gc_op_spec){.label = label, .fwd = f_conv, .p = {(long)s[6], (long)s[7]},
+                                 .n_in = 3, .in = {x, w, NULL}, .grad = {false, true, false}});
         tt_tensor_free(x);
         tt_tensor_free(w);
         tt_tensor_free(b);
@@ -687,9 +538,13 @@ static void test_pool_finite_differences(void)
         tt_tensor *x = distinct(4, TT_SHAPE(s[0], s[1], s[2], s[3]), 40 + k);
         char label[64];
         snprintf(label, sizeof label, "maxpool shape %zu", k);
-        fd_check((fd_spec){label, f_maxpool, {(long)s[4], (long)s[5]}, 1, {x}, {true}, 0});
+        gc_check_op((gc_op_spec){.label = label, .fwd = f_maxpool,
+                                 .p = {(long)s[4], (long)s[5]}, .n_in = 1, .in = {x},
+                                 .grad = {true}});
         snprintf(label, sizeof label, "avgpool shape %zu", k);
-        fd_check((fd_spec){label, f_avgpool, {(long)s[4], (long)s[5]}, 1, {x}, {true}, 0});
+        gc_check_op((gc_op_spec){.label = label, .fwd = f_avgpool,
+                                 .p = {(long)s[4], (long)s[5]}, .n_in = 1, .in = {x},
+                                 .grad = {true}});
         tt_tensor_free(x);
     }
 }
@@ -851,18 +706,18 @@ static void test_batchnorm_finite_differences(void)
     tt_tensor *x = randn_std(4, TT_SHAPE(3, 2, 2, 2), 1.5f, 7);
     tt_tensor *gamma = randn_std(1, TT_SHAPE(2), 0.5f, 8);
     tt_tensor *beta = randn_std(1, TT_SHAPE(2), 0.5f, 9);
-    fd_check((fd_spec){"batchnorm training", f_bn_train, {0}, 3, {x, gamma, beta},
-                       {true, true, true}, 0});
-    fd_check((fd_spec){"batchnorm training, no affine", f_bn_train, {0}, 3, {x, NULL, NULL},
-                       {true, false, false}, 0});
+    gc_check_op((gc_op_spec){.label = "batchnorm training", .fwd = f_bn_train, .n_in = 3,
+                             .in = {x, gamma, beta}, .grad = {true, true, true}});
+    gc_check_op((gc_op_spec){.label = "batchnorm training, no affine", .fwd = f_bn_train,
+                             .n_in = 3, .in = {x, NULL, NULL}, .grad = {true, false, false}});
     /* A batch of one image: the statistics come from H*W alone. */
     tt_tensor *x1 = randn(4, TT_SHAPE(1, 2, 2, 3), 11);
-    fd_check((fd_spec){"batchnorm training, N = 1", f_bn_train, {0}, 3, {x1, gamma, beta},
-                       {true, true, false}, 0});
+    gc_check_op((gc_op_spec){.label = "batchnorm training, N = 1", .fwd = f_bn_train,
+                             .n_in = 3, .in = {x1, gamma, beta}, .grad = {true, true, false}});
     eval_rm = randn_std(1, TT_SHAPE(2), 0.3f, 12);
     CHECK_OK(tt_tensor_full(&eval_rv, 1, TT_SHAPE(2), 0.7f));
-    fd_check((fd_spec){"batchnorm evaluation", f_bn_eval, {0}, 3, {x, gamma, beta},
-                       {true, true, true}, 0});
+    gc_check_op((gc_op_spec){.label = "batchnorm evaluation", .fwd = f_bn_eval, .n_in = 3,
+                             .in = {x, gamma, beta}, .grad = {true, true, true}});
     tt_tensor_free(eval_rm);
     tt_tensor_free(eval_rv);
     eval_rm = eval_rv = NULL;
@@ -1040,7 +895,8 @@ static void test_flatten_keeps_the_graph(void)
     CHECK_OK(tt_tensor_transpose(&xt, x, 1, 3)); /* records: x requires a gradient */
     CHECK_OK(tt_flatten(&f, xt));
     CHECK(f && f->grad_fn != NULL && f->shape[1] == 12);
-    fd_check((fd_spec){"flatten", f_flatten, {0}, 1, {x}, {true}, 0});
+    gc_check_op((gc_op_spec){.label = "flatten", .fwd = f_flatten, .n_in = 1, .in = {x},
+                             .grad = {true}});
     tt_tensor_free(f);
     tt_tensor_free(xt);
 
@@ -1049,8 +905,8 @@ static void test_flatten_keeps_the_graph(void)
     tt_tensor *cw = randn_std(4, TT_SHAPE(2, 1, 3, 3), 0.5f, 19);
     tt_tensor *cb = randn_std(1, TT_SHAPE(2), 0.5f, 20);
     chain_m = randn_std(2, TT_SHAPE(8, 3), 0.5f, 21);
-    fd_check((fd_spec){"conv-tanh-pool-flatten-matmul", f_chain, {0}, 3, {cx, cw, cb},
-                       {true, true, true}, 0});
+    gc_check_op((gc_op_spec){.label = "conv-tanh-pool-flatten-matmul", .fwd = f_chain,
+                             .n_in = 3, .in = {cx, cw, cb}, .grad = {true, true, true}});
     tt_tensor_free(chain_m);
     chain_m = NULL;
     tt_tensor_free(cx);

@@ -18,6 +18,7 @@
  */
 #include "harness.h"
 #include "fixtures.h"
+#include "helpers.h"
 
 #include <dirent.h>
 #include <stdint.h>
@@ -241,22 +242,6 @@ static void train_steps(tt_layer *m, tt_optimizer *opt, const dataset *d, int fr
     }
 }
 
-static void check_fixture_near(const tt_tensor *t, const char *name, double atol, double rtol)
-{
-    const fixture *f = fixture_find(FX, name);
-    CHECK(t && f);
-    if (!t || !f)
-        return;
-    CHECK(tt_tensor_numel(t) == f->numel);
-    if (tt_tensor_numel(t) != f->numel)
-        return;
-    float *buf = malloc(f->numel * sizeof *buf);
-    CHECK_OK(tt_tensor_to_array(t, buf, f->numel));
-    for (size_t i = 0; i < f->numel; i++)
-        CHECK_NEAR(buf[i], f->data[i], atol, rtol);
-    free(buf);
-}
-
 /* ==================================================================== CRC-32 */
 
 static void test_crc32(void)
@@ -404,7 +389,7 @@ static void test_clip_grad_norm(void)
         snprintf(name, sizeof name, "clip.out%d", i);
         /* The norm's double sum may round differently from NumPy's pairwise sum, which
          * can move the float scale by one ulp. */
-        check_fixture_near(p[i]->grad, name, 0.0, 5e-7);
+        check_tensor_near(p[i]->grad, name, 0.0, 5e-7);
     }
     /* Now at the limit: a second call reports ~1.5 and changes nothing. */
     float again = 0.0f;
@@ -413,7 +398,7 @@ static void test_clip_grad_norm(void)
     for (int i = 0; i < 3; i++) {
         char name[16];
         snprintf(name, sizeof name, "clip.out%d", i);
-        check_fixture_near(p[i]->grad, name, 0.0, 5e-7);
+        check_tensor_near(p[i]->grad, name, 0.0, 5e-7);
     }
     free_clip_params(p, &ps);
 
@@ -422,7 +407,7 @@ static void test_clip_grad_norm(void)
     CHECK_OK(tt_clip_grad_norm(NULL, &ps, 1.01f * got));
     CHECK_OK(tt_clip_grad_norm(NULL, &ps, 1e6f));
     CHECK_OK(tt_clip_grad_norm(NULL, &ps, INFINITY));
-    check_fixture_near(p[0]->grad, "clip.g0", 0.0, 0.0);
+    check_tensor_near(p[0]->grad, "clip.g0", 0.0, 0.0);
     /* A parameter without a gradient is skipped. */
     tt_tensor_zero_grad(p[1]);
     float partial = 0.0f;
@@ -448,7 +433,7 @@ static void test_clip_errors(void)
     CHECK_STATUS(tt_clip_grad_norm(&norm, &ps, 1.0f), TT_ERR_RANGE);
     CHECK(isinf(norm));
     CHECK_ERROR_MENTIONS("inf or nan");
-    check_fixture_near(p[0]->grad, "clip.g0", 0.0, 0.0);
+    check_tensor_near(p[0]->grad, "clip.g0", 0.0, 0.0);
     tt_tensor_data(p[2]->grad)[3] = NAN;
     CHECK_STATUS(tt_clip_grad_norm(&norm, &ps, 1.0f), TT_ERR_RANGE);
     CHECK(isnan(norm));
@@ -502,8 +487,8 @@ static void test_train_step_values(void)
     const fixture *want = fixture_find(FX, "step.loss");
     if (want)
         CHECK_NEAR(loss, want->data[0], 1e-6, 1e-5);
-    check_fixture_near(tt_linear_weight(lin), "step.w_after", 1e-6, 1e-5);
-    check_fixture_near(tt_linear_bias(lin), "step.b_after", 1e-6, 1e-5);
+    check_tensor_near(tt_linear_weight(lin), "step.w_after", 1e-6, 1e-5);
+    check_tensor_near(tt_linear_bias(lin), "step.b_after", 1e-6, 1e-5);
     CHECK(opt->step_count == 1);
     /* Gradients stay for inspection; the graph is gone (the parameters are leaves). */
     CHECK(tt_linear_weight(lin)->grad != NULL && tt_linear_weight(lin)->grad_fn == NULL);
