@@ -119,6 +119,17 @@ static tito_milestone_result *fake_result(int number, const char *metrics, const
     return r;
 }
 
+/* The reference's run of r reported `metrics` (JSON text); r may be NULL. */
+static void give_reference(tito_milestone_result *r, const char *metrics)
+{
+    if (!r)
+        return;
+    json_error_t err;
+    r->reference.result = json_pack("{s:o}", "metrics", json_loads(metrics, 0, &err));
+    r->reference.metrics = json_object_get(r->reference.result, "metrics");
+    CHECK(r->reference.metrics != NULL);
+}
+
 /* Whether the causes chosen for r are exactly one, containing `words`. */
 static bool one_cause(const tito_milestone_result *r, const char *words)
 {
@@ -201,15 +212,11 @@ static void test_causes_from_the_mutants_measurements(void)
      * reference's (LayerNorm gains), which is no symptom. */
     const double peeking[] = {2.19, 0.065, 0.0044, 0.0025, 0.0016};
     const char *ref_metrics = "{\"reverse_min_weight_change\": 0.00088}";
-    json_error_t err;
     r = fake_result(5,
                     "{\"reverse_test_accuracy\": 0.52, \"reverse_min_weight_change\": 0.0012, "
                     "\"reverse_final_loss\": 0.0016, \"text_test_loss\": 0.0806}",
                     "reverse", peeking, 5);
-    if (r) {
-        r->reference.result = json_pack("{s:o}", "metrics", json_loads(ref_metrics, 0, &err));
-        r->reference.metrics = json_object_get(r->reference.result, "metrics");
-    }
+    give_reference(r, ref_metrics);
     CHECK(r && r->outcome == TITO_MILESTONE_MISSED && one_cause(r, "sees what it is asked"));
     tito_milestone_result_free(r);
     const double slower[] = {2.2, 1.9, 1.5, 1.2, 1.0};
@@ -217,10 +224,7 @@ static void test_causes_from_the_mutants_measurements(void)
                     "{\"reverse_test_accuracy\": 0.9, \"reverse_min_weight_change\": 0.0009, "
                     "\"reverse_final_loss\": 1.0, \"text_test_loss\": 2.0}",
                     "reverse", slower, 5);
-    if (r) {
-        r->reference.result = json_pack("{s:o}", "metrics", json_loads(ref_metrics, 0, &err));
-        r->reference.metrics = json_object_get(r->reference.result, "metrics");
-    }
+    give_reference(r, ref_metrics);
     CHECK(r && one_cause(r, "not as well as the reference"));
     tito_milestone_result_free(r);
 
