@@ -375,7 +375,7 @@ static char *pass_killed_message(const char *log, unsigned cpu)
     size_t len = (size_t)(at - line);
     if (len >= 23 && strncmp(at - 23, "CPU time limit exceeded", 23) == 0)
         return format("the compiler used more than %u s of CPU time on your file: something in it "
-                      "makes the compiler work far too hard (deeply nested includes or macros?)",
+                      "makes the compiler work far too hard (deeply nested includes, macros or asm loops?)",
                       cpu);
     if (len >= 24 && strncmp(at - 24, "File size limit exceeded", 24) == 0)
         return format("the compiler's output for your file grew past the file-size limit");

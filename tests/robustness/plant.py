@@ -215,8 +215,10 @@ SPIN = {
 }
 
 COMPILER = {
-    # 2^60 inclusions of itself, never deeper than 60: CPU without memory or messages
-    "compiler-hang": "#if __INCLUDE_LEVEL__ < 60\n#include __FILE__\n#include __FILE__\n#endif\n",
+    # 10^10 empty assembler conditionals: CPU without memory or messages. (Work in the
+    # preprocessor, such as 2^60 nested self-inclusions, also grows cc1's line maps by
+    # ~60 MB per CPU second, so the 1 GiB limit would end it before the CPU limit.)
+    "compiler-hang": '__asm__(".rept 100000\\n.rept 100000\\n.if 0\\n.endif\\n.endr\\n.endr");\n',
     # reads /dev/zero as a header: memory without end
     "compiler-explode": '#include "/dev/zero"\n',
     # includes itself twice without a guard: an error at every one of 2^200 leaves

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/robustness/t_compiler.sh TITO SOURCE_DIR: `tito module test` on module-01 files
 # that turn the compiler against the grader (tests/robustness/plant.py): one that makes
-# it hang (2^60 nested inclusions of itself: CPU for ever, no memory, no messages), one
+# it hang (10^10 assembler loop turns: CPU for ever, no memory, no messages), one
 # that makes it explode (/dev/zero as a header: memory without end) and one that makes
 # it flood (an unguarded self-inclusion: an error at each of 2^200 leaves).
 #
