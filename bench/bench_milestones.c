@@ -66,7 +66,7 @@ static int by_value(const void *a, const void *b)
 static int measure(row *out, const ms_spec *spec, size_t k, const ms_data *data, int trials)
 {
     double seconds[MAX_TRIALS];
-    ms_options opt = {spec->default_epochs, spec->default_seed, NULL, NULL};
+    ms_options opt = {.epochs = spec->default_epochs, .seed = spec->default_seed};
     ms_result r;
     const ms_run_spec *run = &spec->runs[k];
     out->spec = spec;
@@ -74,6 +74,7 @@ static int measure(row *out, const ms_spec *spec, size_t k, const ms_data *data,
     out->epochs = opt.epochs;
     for (int t = 0; t < trials; t++) {
         tt_status st = ms_train(&r, spec, k, data, &opt, NULL, false);
+        ms_result_release(&r);
         if (st != TT_OK) {
             fprintf(stderr, "tt-bench-milestones: training %s (milestone %d): %s\n", run->model,
                     spec->number, tt_error_last());
@@ -189,7 +190,7 @@ int main(int argc, char **argv)
     for (size_t s = 0; s < sizeof specs / sizeof specs[0] && status == 0; s++) {
         const ms_spec *spec = specs[s];
         ms_data data = {0};
-        ms_options opt = {spec->default_epochs, spec->default_seed, NULL, NULL};
+        ms_options opt = {.epochs = spec->default_epochs, .seed = spec->default_seed};
         if (spec->make_data(&data, &opt) != TT_OK) {
             fprintf(stderr, "tt-bench-milestones: milestone %d's data: %s\n", spec->number,
                     tt_error_last());

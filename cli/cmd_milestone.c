@@ -540,6 +540,10 @@ static void print_result(const tito_milestone_result *r)
 
     if (r->outcome == TITO_MILESTONE_REACHED || r->outcome == TITO_MILESTONE_MISSED) {
         printf("\n");
+        if (r->student.remeasured)
+            printf("%sYour figures: the reference's program measured the parameters your run "
+                   "trained.%s\n",
+                   dim, reset);
         for (size_t i = 0; i < r->n_bars; i++) {
             const tito_milestone_bar_result *b = &r->bars[i];
             char bar[160], value[32], ref[32], gap[64];
@@ -551,6 +555,15 @@ static void print_result(const tito_milestone_result *r)
             if (!b->met)
                 printf(" (%s)", tito_milestone_shortfall(gap, sizeof gap, &b->bar, b->value));
             printf("   %sreference: %s%s\n", dim, ref, reset);
+            double own = NAN;
+            const json_t *claim = json_object_get(r->student.claimed, b->bar.metric);
+            if (claim) {
+                own = json_is_number(claim) ? json_number_value(claim) : NAN;
+                value_text(value, sizeof value, b->bar.metric, own);
+                printf("     %syour program measured %s; the figure above is the reference's "
+                       "measurement of the parameters it trained, and it counts%s\n",
+                       red, value, reset);
+            }
         }
         if (isfinite(r->time_ratio) && r->time_trials > 1)
             printf("Time: your training took %.3f s, the reference's %.3f s on this machine "

@@ -48,6 +48,9 @@
 
 #define RESULT_FILE "result.json"
 #define RESULT_CAP ((size_t)4 << 20)
+#define PARAMS_FILE "params.bin"
+#define PARAMS_CAP ((size_t)256 << 20)
+#define EVALUATION_FILE "evaluation.json"
 #define REFERENCE_WALL 300.0
 #define TAIL_LINES 12
 #define TAIL_CHARS 1600
@@ -299,38 +302,55 @@ static bool metric_of(const tito_milestone_report *rep, const char *key, double 
 /* Read <run dir>/result.json into rep, strictly. A file that is not there, not a
  * regular file, too big or not what milestones.def promises is a problem of the run,
  * not an error of tito's. */
-static tt_status read_result(tito_milestone_report *rep, const char *run_dir,
-                             const tito_milestone *m)
+/* A file a sandboxed run left: *text (malloc'ed, NUL-terminated) and *len. Returns 0,
+ * ENOMEM, EFBIG for a link, a special file or one over cap bytes, or open's errno. */
+static int read_run_file(char **text, size_t *len, const char *path, size_t cap)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/" RESULT_FILE, run_dir);
+    *text = NULL;
+    *len = 0;
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return set_problem(rep, "it wrote no result file");
-        return set_problem(rep, "its result file cannot be read (%s)", strerror(errno));
-    }
+    if (fd < 0)
+        return errno == ELOOP ? EFBIG : errno;
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > RESULT_CAP) {
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > cap) {
         close(fd);
-        return set_problem(rep, "its result file is not a regular file of at most %zu MiB",
-                           RESULT_CAP >> 20);
+        return EFBIG;
     }
-    size_t len = (size_t)sb.st_size;
-    char *text = malloc(len + 1);
-    if (!text) {
+    size_t size = (size_t)sb.st_size, got = 0;
+    char *buf = malloc(size + 1);
+    if (!buf) {
         close(fd);
-        return nomem();
+        return ENOMEM;
     }
-    size_t got = 0;
-    while (got < len) {
-        ssize_t r = read(fd, text + got, len - got);
+    while (got < size) {
+        ssize_t r = read(fd, buf + got, size - got);
         if (r <= 0)
             break;
         got += (size_t)r;
     }
     close(fd);
-    text[got] = '\0';
+    buf[got] = '\0';
+    *text = buf;
+    *len = got;
+    return 0;
+}
+
+static tt_status read_result(tito_milestone_report *rep, const char *run_dir,
+                             const tito_milestone *m)
+{
+    char path[4200], *text = NULL;
+    size_t got = 0;
+    snprintf(path, sizeof path, "%s/" RESULT_FILE, run_dir);
+    int err = read_run_file(&text, &got, path, RESULT_CAP);
+    if (err == ENOENT)
+        return set_problem(rep, "it wrote no result file");
+    if (err == ENOMEM)
+        return nomem();
+    if (err == EFBIG)
+        return set_problem(rep, "its result file is not a regular file of at most %zu MiB",
+                           RESULT_CAP >> 20);
+    if (err)
+        return set_problem(rep, "its result file cannot be read (%s)", strerror(err));
 
     json_error_t jerr;
     json_t *root = json_loadb(text, got, JSON_REJECT_DUPLICATES, &jerr);
@@ -509,28 +529,38 @@ typedef struct run_spec {
     const char *const *hidden;
     double wall;
     unsigned cpu, mem_mb;
+    bool save_params; /* --params PARAMS_FILE too: the run the verdict comes from */
 } run_spec;
 
-/* Run a milestone program in the sandbox and read what it reported into rep. The
- * sandbox's isolation in force goes to *isolation (may be NULL). */
-static tt_status run_program(tito_milestone_report *rep, const run_spec *s, const char *data_dir,
-                             const tito_milestone *m, unsigned *isolation)
+/* Run argv (a milestone program) in the sandbox with s's limits and hidden paths, in
+ * dir, with the data of data_dir. */
+static tt_status sandbox_program(tito_sandbox_result **r, const run_spec *s, const char *dir,
+                                 const char *const *argv, const char *data_dir)
 {
-    char env_data[4200];
+    char env_data[4300];
     snprintf(env_data, sizeof env_data, "TT_DATA_DIR=%s", data_dir);
     const char *env[] = {env_data, "NO_COLOR=1", NULL};
-    const char *argv[] = {s->program, "--json", RESULT_FILE, NULL};
     tito_sandbox_options o = TITO_SANDBOX_OPTIONS_INIT;
     o.argv = argv;
-    o.workdir = s->run_dir;
+    o.workdir = dir;
     o.env = env;
     o.hidden_paths = s->hidden;
     o.limits.wall_seconds = s->wall;
     o.limits.cpu_seconds = s->cpu;
     o.limits.address_space = (uint64_t)s->mem_mb << 20;
     o.limits.output_bytes = (size_t)1 << 20;
+    return tito_sandbox_run(r, &o);
+}
+
+/* Run a milestone program in the sandbox and read what it reported into rep. The
+ * sandbox's isolation in force goes to *isolation (may be NULL). */
+static tt_status run_program(tito_milestone_report *rep, const run_spec *s, const char *data_dir,
+                             const tito_milestone *m, unsigned *isolation)
+{
+    const char *argv[] = {s->program, "--json", RESULT_FILE,
+                          s->save_params ? "--params" : NULL, PARAMS_FILE, NULL};
     tito_sandbox_result *r = NULL;
-    tt_status st = tito_sandbox_run(&r, &o);
+    tt_status st = sandbox_program(&r, s, s->run_dir, argv, data_dir);
     if (st != TT_OK)
         return st;
     rep->ran = true;
@@ -567,6 +597,7 @@ static void report_release(tito_milestone_report *rep)
     free(rep->problem);
     free(rep->stderr_tail);
     json_decref(rep->result);
+    json_decref(rep->claimed);
     release_models(rep);
     memset(rep, 0, sizeof *rep);
 }
@@ -580,6 +611,7 @@ static size_t program_files(const char **rels, char slug_rel[128], const tito_mi
     size_t n = 0;
     rels[n++] = slug_rel;
     rels[n++] = "milestones/common/milestone.c";
+    rels[n++] = "milestones/common/params.c";
     rels[n++] = "milestones/common/milestone.h";
     rels[n++] = "milestones/common/loader.c";
     rels[n++] = "milestones/milestones.h";
@@ -693,8 +725,10 @@ static tt_status copy_program(tito_build *b, tito_milestone_result *res, char da
     return st;
 }
 
-/* The trusted objects of milestone m, in link order: the program, the shared helper
- * and, when m includes the data loader, its batches. Returns how many. */
+/* The trusted objects of milestone m, in link order: the program, the shared helpers
+ * and, when m includes the data loader, its batches. Returns how many (at most
+ * PROGRAM_OBJECTS). */
+#define PROGRAM_OBJECTS 4
 static size_t program_objects(const tito_milestone *m, const char **objs, const char **sources,
                               char slug_src[160])
 {
@@ -704,6 +738,8 @@ static size_t program_objects(const tito_milestone *m, const char **objs, const 
     objs[n++] = "ms-program.o";
     sources[n] = "milestones/common/milestone.c";
     objs[n++] = "ms-milestone.o";
+    sources[n] = "milestones/common/params.c";
+    objs[n++] = "ms-params.o";
     if (uses_loader(m)) {
         sources[n] = "milestones/common/loader.c";
         objs[n++] = "ms-loader.o";
@@ -763,7 +799,7 @@ static tt_status build_reference(tito_build *b, tito_milestone_result *res, cons
                                  size_t *n_objs, char *program, size_t size)
 {
     const tito_milestone *m = res->milestone;
-    const char *sources[3], *rels[4];
+    const char *sources[PROGRAM_OBJECTS], *rels[PROGRAM_OBJECTS + 1];
     char slug_src[160], rel[256], cache[4400];
     size_t n = program_objects(m, objs, sources, slug_src);
     *n_objs = n;
@@ -1069,6 +1105,7 @@ static tt_status time_trials(tito_milestone_result *res, const run_spec *ref, co
         memset(&sr, 0, sizeof sr);
         char rdir[4200], sdir[4200], name[64];
         run_spec r = *ref, s = *stu;
+        s.save_params = false; /* these runs are timed, not judged */
         snprintf(name, sizeof name, "reference-runs/%u", k);
         st = make_run_dir(rdir, sizeof rdir, b, name);
         snprintf(name, sizeof name, "student-runs/%u", k);
@@ -1094,6 +1131,112 @@ static tt_status time_trials(tito_milestone_result *res, const run_spec *ref, co
     res->reference_train_median = median(ref_t, n);
     res->student_train_median = median(stu_t, n);
     return TT_OK;
+}
+
+/* Whether the run's own figure and the reference's measurement of its parameters
+ * differ by more than the rounding of two float computations of the same model. */
+static bool disagree(double own, double measured)
+{
+    if (isnan(own) || isnan(measured))
+        return isnan(own) != isnan(measured);
+    return fabs(own - measured) > 1e-6 + 1e-4 * fabs(measured);
+}
+
+/* The run's result no longer counts: what it reported is not a measurement. */
+static tt_status unreport(tito_milestone_report *rep, const char *problem)
+{
+    rep->reported = false;
+    rep->metrics = NULL;
+    return set_problem(rep, "%s", problem);
+}
+
+/* The student's judged run reported: the reference's program measures the parameters
+ * it saved (--evaluate), and those figures replace the run's own; the run's figures
+ * that differ are kept in rep->claimed. A run whose parameters cannot be measured has
+ * no result. Student code never touches this measurement, so no verdict rests on what
+ * the student's process wrote. */
+static tt_status remeasure(tito_milestone_result *res, tito_build *b, const run_spec *ref,
+                           const char *data_dir, const char *student_dir)
+{
+    tito_milestone_report *rep = &res->student;
+    char dir[4200], path[4300], problem[1200];
+    char *data = NULL;
+    size_t len = 0;
+    tt_status st = make_run_dir(dir, sizeof dir, b, "evaluation");
+    if (st != TT_OK)
+        return st;
+    snprintf(path, sizeof path, "%s/" PARAMS_FILE, student_dir);
+    int err = read_run_file(&data, &len, path, PARAMS_CAP);
+    if (err == ENOMEM)
+        return nomem();
+    if (err)
+        return unreport(rep, err == EFBIG ? "its parameters file is not a regular file of a "
+                                            "sane size: something in your modules wrote there"
+                                          : "it saved no parameters file, so its figures cannot "
+                                            "be checked: something in your modules ended the "
+                                            "program early or removed the file");
+    snprintf(path, sizeof path, "%s/" PARAMS_FILE, dir);
+    st = tito_file_write_atomic(path, data, len, 0644);
+    free(data);
+    if (st != TT_OK)
+        return st;
+
+    const char *argv[] = {ref->program, "--evaluate", PARAMS_FILE, "--json", EVALUATION_FILE,
+                          NULL};
+    tito_sandbox_result *r = NULL;
+    st = sandbox_program(&r, ref, dir, argv, data_dir);
+    if (st != TT_OK)
+        return st;
+    if (r->end != TITO_SANDBOX_EXITED || r->exit_code != 0) {
+        char *tail = tail_of(&r->err);
+        snprintf(problem, sizeof problem,
+                 "the reference cannot measure the parameters your run saved: %s",
+                 tail && *tail ? tail : tito_sandbox_end_name(r->end));
+        free(tail);
+        tito_sandbox_result_free(r);
+        return unreport(rep, problem);
+    }
+    tito_sandbox_result_free(r);
+
+    snprintf(path, sizeof path, "%s/" EVALUATION_FILE, dir);
+    json_error_t jerr;
+    json_t *eval = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    const json_t *metrics = json_object_get(eval, "metrics");
+    const json_t *schema = json_object_get(eval, "schema");
+    if (!json_is_object(metrics) || !json_is_string(schema) ||
+        strcmp(json_string_value(schema), TT_MILESTONE_EVALUATION_SCHEMA) != 0) {
+        json_decref(eval);
+        return tt_error_set(TT_ERR_STATE,
+                            "internal error: the reference's evaluation of milestone %d wrote "
+                            "no valid " EVALUATION_FILE,
+                            res->milestone->number);
+    }
+    json_t *own = (json_t *)rep->metrics; /* owned by rep->result */
+    rep->claimed = json_object();
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)metrics, key, value) {
+        double measured = NAN, claimed = NAN;
+        if (!number_or_null(value, &measured) || !rep->claimed) {
+            st = rep->claimed ? tt_error_set(TT_ERR_STATE, "internal error: the reference's "
+                                                           "evaluation has a bad metrics.%s",
+                                             key)
+                              : nomem();
+            break;
+        }
+        if (number_or_null(json_object_get(own, key), &claimed) && disagree(claimed, measured) &&
+            json_object_set(rep->claimed, key, json_object_get(own, key)) != 0) {
+            st = nomem();
+            break;
+        }
+        if (json_object_set(own, key, value) != 0) {
+            st = nomem();
+            break;
+        }
+    }
+    json_decref(eval);
+    rep->remeasured = st == TT_OK;
+    return st;
 }
 
 static void event(const tito_milestone_options *o, tito_milestone_phase phase, bool done,
@@ -1171,7 +1314,7 @@ tt_status tito_milestone_run(tito_milestone_result **out, const tito_kit *kit,
     res->compiler = xstrdup(b->compiler);
     char data_dir[4200], ref_program[4400], student_program[4400];
     TT_CHECK(copy_program(b, res, data_dir));
-    const char *objs[3];
+    const char *objs[PROGRAM_OBJECTS];
     size_t n_objs = 0;
     TT_CHECK(build_reference(b, res, objs, &n_objs, ref_program, sizeof ref_program));
     event(options, TITO_MILESTONE_PHASE_BUILD_REFERENCE, true, now_seconds() - t, 0,
@@ -1192,7 +1335,7 @@ tt_status tito_milestone_run(tito_milestone_result **out, const tito_kit *kit,
     TT_CHECK(make_run_dir(ref_dir, sizeof ref_dir, b, "reference-runs/0"));
     snprintf(ref_runs, sizeof ref_runs, "%s/reference-runs", b->workdir);
     run_spec rs = {ref_program, ref_dir, (const char *const *)b->hidden, REFERENCE_WALL,
-                   (unsigned)REFERENCE_WALL, mem_mb};
+                   (unsigned)REFERENCE_WALL, mem_mb, false};
     TT_CHECK(run_program(&res->reference, &rs, data_dir, m, NULL));
     event(options, TITO_MILESTONE_PHASE_RUN_REFERENCE, true, res->reference.wall_seconds, 0,
           false, res->reference.reported);
@@ -1224,9 +1367,11 @@ tt_status tito_milestone_run(tito_milestone_result **out, const tito_kit *kit,
         event(options, TITO_MILESTONE_PHASE_RUN_STUDENT, false, 0, res->reference.wall_seconds,
               false, false);
         run_spec ss = {student_program, student_dir, (const char *const *)student_hidden,
-                       res->limit_wall_seconds, res->limit_cpu_seconds, mem_mb};
+                       res->limit_wall_seconds, res->limit_cpu_seconds, mem_mb, true};
         unsigned iso = 0;
         TT_CHECK(run_program(&res->student, &ss, data_dir, m, &iso));
+        if (res->student.reported)
+            TT_CHECK(remeasure(res, b, &rs, data_dir, student_dir));
         char text[256];
         tito_sandbox_isolation_describe(text, sizeof text, iso);
         if (!(res->isolation = xstrdup(text))) {
@@ -1358,6 +1503,12 @@ static const char cause_peeking[] =
     "causal mask is missing, inverted or ignored. tt_causal_mask (module 12) must allow "
     "query i only the keys j <= i, tt_masked_softmax give blocked keys a weight of "
     "exactly 0, and the GPT (module 13) pass its mask to every block";
+static const char cause_disagree[] =
+    "your program's own measurement disagrees with the reference's measurement of the very "
+    "parameters it trained (under the bar): your forward pass is not the one the modules "
+    "specify. Look at evaluation mode (tt_layer_set_training: Dropout off, BatchNorm's "
+    "running statistics), at the order of tt_layer_parameters, and at tt_evaluate (module "
+    "07); `tito grade` on the modules of the range shows which part differs";
 static const char cause_not_enough[] =
     "your modules train, but not as well as the reference (compare the epochs above with "
     "its figures): `tito grade` on each module of the range localises what differs; the "
@@ -1390,6 +1541,28 @@ size_t tito_milestone_causes(const char **causes, size_t max, const tito_milesto
         }
         return n;
     }
+
+    /* The run's own figures that the reference's measurement of its parameters
+     * contradicts: a loss it measured far under the reference's is a model that reads
+     * its answers (the reference's forward has the causal mask), which explains the
+     * rest; any other difference is a forward pass unlike the specified one, and the
+     * symptoms below may say more. */
+    bool peeked = false, differs = false;
+    for (size_t i = 0; i < r->n_bars; i++) {
+        double own = NAN;
+        const json_t *claim = json_object_get(s->claimed, r->bars[i].bar.metric);
+        if (!claim || !number_or_null(claim, &own))
+            continue;
+        differs = true;
+        if (strstr(r->bars[i].bar.metric, "loss") && own < 0.5 * r->bars[i].value)
+            peeked = true;
+    }
+    if (peeked) {
+        ADD(cause_peeking);
+        return n;
+    }
+    if (differs)
+        ADD(cause_disagree);
 
     /* Missed: read the symptoms from the main accuracy bar and its model's metrics
      * (the bar's metric with "test_accuracy" cut off is the model's prefix). */
@@ -1519,6 +1692,8 @@ static json_t *run_json(const tito_milestone_report *rep)
     put(o, "stderr_tail", jstr(rep->stderr_tail), &bad);
     put(o, "live_allocations_at_end", jnum(rep->live_allocations), &bad);
     put(o, "metrics", rep->metrics ? json_deep_copy(rep->metrics) : json_null(), &bad);
+    put(o, "remeasured", json_boolean(rep->remeasured), &bad);
+    put(o, "claimed", rep->claimed ? json_deep_copy(rep->claimed) : json_null(), &bad);
     if (bad) {
         json_decref(o);
         return NULL;

@@ -127,7 +127,12 @@ typedef struct tito_milestone_report {
     char *problem;          /* why there is no valid result, in words; NULL when reported */
     char *stderr_tail;      /* the last lines the program wrote on stderr, or NULL */
     json_t *result;         /* the result file as read (reported only) */
-    const json_t *metrics;  /* its "metrics" object (borrowed from result) */
+    const json_t *metrics;  /* its "metrics" object (borrowed from result); for the
+                               student's run, with the reference's measurements of the
+                               parameters it saved in place of its own (remeasured) */
+    bool remeasured;
+    json_t *claimed;        /* the run's own figures that differed from those
+                               measurements (an object, maybe empty), or NULL */
     double train_seconds, samples_per_second; /* NaN when unknown */
     double live_allocations; /* framework allocations live at the end; NaN unknown */
     long epochs;

@@ -67,26 +67,6 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* The parameters' values in order, malloc'ed, for the weight-change metric. */
-static tt_status snapshot(float **out, const tt_params *params)
-{
-    size_t n = tt_params_numel(params), at = 0;
-    *out = malloc((n ? n : 1) * sizeof **out);
-    if (!*out)
-        return tt_error_set(TT_ERR_NOMEM, "milestone 5: no memory for a weight snapshot");
-    for (size_t i = 0; i < params->count; i++) {
-        size_t k = tt_tensor_numel(params->items[i]);
-        tt_status st = tt_tensor_to_array(params->items[i], *out + at, k);
-        if (st != TT_OK) {
-            free(*out);
-            *out = NULL;
-            return st;
-        }
-        at += k;
-    }
-    return TT_OK;
-}
-
 /* The smallest ||after - before|| / ||before|| over the parameter tensors. */
 static double min_change(const tt_params *params, const float *before, const float *after)
 {
@@ -127,10 +107,12 @@ static tt_status lm_open(lm_run *lm, const tt_gpt_config *cfg, float lr, uint64_
     tt_params_init(&lm->params);
     TT_CHECK(tt_gpt_new(&lm->gpt, cfg, &rng));
     TT_CHECK(tt_layer_parameters(lm->gpt, &lm->params));
-    TT_CHECK(snapshot(&lm->before, &lm->params));
-    tt_optimizer_options oo = TT_OPTIMIZER_OPTIONS_INIT;
-    oo.lr = lr;
-    TT_CHECK(tt_optimizer_new(&lm->opt, TT_OPTIM_ADAM, &lm->params, &oo));
+    TT_CHECK(ms_params_snapshot(&lm->before, &lm->params));
+    if (lr > 0) { /* else a model to evaluate (lm_load), never trained */
+        tt_optimizer_options oo = TT_OPTIMIZER_OPTIONS_INIT;
+        oo.lr = lr;
+        TT_CHECK(tt_optimizer_new(&lm->opt, TT_OPTIM_ADAM, &lm->params, &oo));
+    }
 cleanup:
     return st;
 }
@@ -161,15 +143,33 @@ cleanup:
     return st;
 }
 
+/* The weight change, and the values before and after training kept in r for --params. */
 static tt_status lm_finish(lm_run *lm, ms_result *r)
 {
     float *after = NULL;
-    tt_status st = snapshot(&after, &lm->params);
+    tt_status st = ms_params_snapshot(&after, &lm->params);
     if (st != TT_OK)
         return st;
     r->min_weight_change = min_change(&lm->params, lm->before, after);
-    r->parameters = tt_params_numel(&lm->params);
-    free(after);
+    r->parameters = r->n_values = tt_params_numel(&lm->params);
+    r->initial = lm->before;
+    r->final = after;
+    lm->before = NULL;
+    return TT_OK;
+}
+
+/* A model of cfg holding saved's final values (--evaluate), its weight change measured
+ * from saved's two copies as lm_finish measures a trained one. */
+static tt_status lm_load(lm_run *lm, const tt_gpt_config *cfg, const ms_saved *saved,
+                         ms_result *r)
+{
+    tt_status st = lm_open(lm, cfg, 0.0f, 0);
+    if (st == TT_OK)
+        st = ms_params_load(&lm->params, saved->final, saved->count);
+    if (st != TT_OK)
+        return st;
+    r->min_weight_change = min_change(&lm->params, saved->initial, saved->final);
+    r->parameters = saved->count;
     return TT_OK;
 }
 
@@ -262,6 +262,10 @@ static tt_status reversal_batch(tt_tensor **x, tt_tensor **y, const float *train
     return st;
 }
 
+static const tt_gpt_config rev_config = {.vocab_size = REV_VOCAB, .context_len = REV_LEN - 1,
+                                         .d_model = 32, .n_heads = 2, .n_layers = 2,
+                                         .d_hidden = 64};
+
 /* The fraction of the n sequences of `seqs` whose reversed half the model generates
  * exactly (greedy) from the first half and the separator. */
 static tt_status exact_sequences(double *accuracy, tt_layer *gpt, const float *seqs, size_t n)
@@ -291,15 +295,29 @@ cleanup:
     return st;
 }
 
+/* The final figures: exact sequences on every held-out and training sequence. */
+static tt_status reversal_final(ms_result *r, tt_layer *gpt, const float *train,
+                                const float *test)
+{
+    tt_status st = TT_OK;
+    r->n_train = REV_TRAIN;
+    r->n_test = REV_TEST;
+    TT_CHECK(exact_sequences(&r->test_accuracy, gpt, test, REV_TEST));
+    TT_CHECK(exact_sequences(&r->train_accuracy, gpt, train, REV_TRAIN));
+    r->test_correct = (size_t)(r->test_accuracy * REV_TEST + 0.5);
+    r->train_correct = (size_t)(r->train_accuracy * REV_TRAIN + 0.5);
+    r->test_loss = NAN;
+    r->train_loss = NAN;
+cleanup:
+    return st;
+}
+
 static tt_status train_reversal(ms_result *r, const ms_spec *milestone, size_t run,
                                 const ms_data *data, const ms_options *options,
                                 ms_epoch *history, bool show)
 {
     (void)milestone;
     (void)run;
-    static const tt_gpt_config cfg = {.vocab_size = REV_VOCAB, .context_len = REV_LEN - 1,
-                                      .d_model = 32, .n_heads = 2, .n_layers = 2,
-                                      .d_hidden = 64};
     tt_status st = TT_OK;
     lm_run lm;
     tt_tensor *x = NULL, *y = NULL;
@@ -314,7 +332,7 @@ static tt_status train_reversal(ms_result *r, const ms_spec *milestone, size_t r
     }
     TT_CHECK(tt_tensor_to_array(data->train_x, train, REV_TRAIN * REV_LEN));
     TT_CHECK(tt_tensor_to_array(data->test_x, test, REV_TEST * REV_LEN));
-    TT_CHECK(lm_open(&lm, &cfg, 0.005f, options->seed));
+    TT_CHECK(lm_open(&lm, &rev_config, 0.005f, options->seed));
     r->n_train = REV_TRAIN;
     r->n_test = REV_TEST;
     double start = now_seconds();
@@ -344,12 +362,7 @@ static tt_status train_reversal(ms_result *r, const ms_spec *milestone, size_t r
             r->best_test_accuracy = e.test_accuracy;
         progress("reverse", epoch, options->epochs, &e, NAN, show);
     }
-    TT_CHECK(exact_sequences(&r->test_accuracy, lm.gpt, test, REV_TEST));
-    TT_CHECK(exact_sequences(&r->train_accuracy, lm.gpt, train, REV_TRAIN));
-    r->test_correct = (size_t)(r->test_accuracy * REV_TEST + 0.5);
-    r->train_correct = (size_t)(r->train_accuracy * REV_TRAIN + 0.5);
-    r->test_loss = NAN;
-    r->train_loss = NAN;
+    TT_CHECK(reversal_final(r, lm.gpt, train, test));
     r->seconds = now_seconds() - start;
     double tokens = (double)r->epochs * REV_STEPS_PER_EPOCH * REV_BATCH * (REV_LEN - 1);
     r->samples_per_second = r->train_seconds > 0 ? tokens / r->train_seconds : 0.0;
@@ -357,6 +370,33 @@ static tt_status train_reversal(ms_result *r, const ms_spec *milestone, size_t r
 cleanup:
     tt_tensor_free(x);
     tt_tensor_free(y);
+    lm_close(&lm);
+    free(train);
+    free(test);
+    return st;
+}
+
+static tt_status evaluate_reversal(ms_result *r, const ms_spec *milestone, size_t run,
+                                   const ms_data *data, const ms_options *options,
+                                   const ms_saved *saved)
+{
+    (void)milestone;
+    (void)run;
+    (void)options;
+    tt_status st = TT_OK;
+    lm_run lm;
+    memset(&lm, 0, sizeof lm);
+    float *train = malloc(REV_TRAIN * REV_LEN * sizeof *train);
+    float *test = malloc(REV_TEST * REV_LEN * sizeof *test);
+    if (!train || !test) {
+        st = tt_error_set(TT_ERR_NOMEM, "milestone 5: no memory for the sequences");
+        goto cleanup;
+    }
+    TT_CHECK(tt_tensor_to_array(data->train_x, train, REV_TRAIN * REV_LEN));
+    TT_CHECK(tt_tensor_to_array(data->test_x, test, REV_TEST * REV_LEN));
+    TT_CHECK(lm_load(&lm, &rev_config, saved, r));
+    TT_CHECK(reversal_final(r, lm.gpt, train, test));
+cleanup:
     lm_close(&lm);
     free(train);
     free(test);
@@ -512,6 +552,56 @@ cleanup:
     return st;
 }
 
+/* The text as ids, split 90/10, and the model's configuration for its alphabet. */
+typedef struct text_corpus {
+    char *text;
+    int32_t *ids;
+    size_t count, split;
+    tt_char_tokenizer *tok;
+    tt_gpt_config cfg;
+} text_corpus;
+
+static void text_corpus_release(text_corpus *c)
+{
+    tt_free(c->ids);
+    tt_char_tokenizer_free(c->tok);
+    free(c->text);
+    memset(c, 0, sizeof *c);
+}
+
+static tt_status text_corpus_open(text_corpus *c, ms_result *r, const ms_options *options)
+{
+    tt_status st = TT_OK;
+    size_t len = 0;
+    memset(c, 0, sizeof *c);
+    TT_CHECK(read_text(&c->text, &len, options));
+    TT_CHECK(tt_char_tokenizer_new(&c->tok, c->text, len));
+    TT_CHECK(tt_char_tokenizer_encode(&c->ids, &c->count, c->tok, c->text, len));
+    c->cfg = (tt_gpt_config){.vocab_size = tt_char_tokenizer_vocab_size(c->tok),
+                             .context_len = TEXT_CONTEXT, .d_model = 48, .n_heads = 4,
+                             .n_layers = 2, .d_hidden = 192};
+    c->split = c->count * 9 / 10;
+    r->n_train = c->split;
+    r->n_test = c->count - c->split;
+cleanup:
+    if (st != TT_OK)
+        text_corpus_release(c);
+    return st;
+}
+
+/* The final figures: the loss and next-character accuracy on the validation text and
+ * on the first eighth of the training text. */
+static tt_status text_final(ms_result *r, tt_layer *gpt, const text_corpus *c)
+{
+    tt_status st = TT_OK;
+    TT_CHECK(text_eval(&r->test_loss, &r->test_accuracy, gpt, c->ids, c->split, c->count));
+    TT_CHECK(text_eval(&r->train_loss, &r->train_accuracy, gpt, c->ids, 0, c->split / 8));
+    r->test_correct = (size_t)(r->test_accuracy * (double)r->n_test + 0.5);
+    r->train_correct = (size_t)(r->train_accuracy * (double)(c->split / 8) + 0.5);
+cleanup:
+    return st;
+}
+
 static tt_status train_text(ms_result *r, const ms_spec *milestone, size_t run,
                             const ms_data *data, const ms_options *options, ms_epoch *history,
                             bool show)
@@ -520,26 +610,17 @@ static tt_status train_text(ms_result *r, const ms_spec *milestone, size_t run,
     (void)run;
     (void)data;
     tt_status st = TT_OK;
-    char *text = NULL;
-    size_t len = 0, count = 0;
-    int32_t *ids = NULL;
-    tt_char_tokenizer *tok = NULL;
+    text_corpus corpus = {0};
     tt_tensor *x = NULL, *y = NULL;
     lm_run lm;
     memset(&lm, 0, sizeof lm);
     tt_rng rng;
     tt_rng_init(&rng, options->seed + 1);
-    TT_CHECK(read_text(&text, &len, options));
-    TT_CHECK(tt_char_tokenizer_new(&tok, text, len));
-    TT_CHECK(tt_char_tokenizer_encode(&ids, &count, tok, text, len));
-    tt_gpt_config cfg = {.vocab_size = tt_char_tokenizer_vocab_size(tok),
-                         .context_len = TEXT_CONTEXT, .d_model = 48, .n_heads = 4,
-                         .n_layers = 2, .d_hidden = 192};
-    TT_CHECK(lm_open(&lm, &cfg, 0.003f, options->seed));
-    size_t split = count * 9 / 10;
+    TT_CHECK(text_corpus_open(&corpus, r, options));
+    TT_CHECK(lm_open(&lm, &corpus.cfg, 0.003f, options->seed));
+    const int32_t *ids = corpus.ids;
+    size_t split = corpus.split, count = corpus.count;
     long evaluated = 0; /* the epoch after which the model was last evaluated */
-    r->n_train = split;
-    r->n_test = count - split;
     double start = now_seconds();
     for (long epoch = 1; epoch <= options->epochs; epoch++) {
         double total = 0, began = now_seconds();
@@ -580,10 +661,8 @@ static tt_status train_text(ms_result *r, const ms_spec *milestone, size_t run,
     }
     /* The last epoch's evaluation is the final one when there was one (the model has
      * not changed since). */
-    if (evaluated != r->epochs) {
-        TT_CHECK(text_eval(&r->test_loss, &r->test_accuracy, lm.gpt, ids, split, count));
-        TT_CHECK(text_eval(&r->train_loss, &r->train_accuracy, lm.gpt, ids, 0, split / 8));
-    }
+    if (evaluated != r->epochs)
+        TT_CHECK(text_final(r, lm.gpt, &corpus));
     r->test_correct = (size_t)(r->test_accuracy * (double)r->n_test + 0.5);
     r->train_correct = (size_t)(r->train_accuracy * (double)(split / 8) + 0.5);
     r->seconds = now_seconds() - start;
@@ -591,14 +670,32 @@ static tt_status train_text(ms_result *r, const ms_spec *milestone, size_t run,
     r->samples_per_second = r->train_seconds > 0 ? tokens / r->train_seconds : 0.0;
     TT_CHECK(lm_finish(&lm, r));
     if (show)
-        TT_CHECK(print_sample(lm.gpt, tok, options->seed));
+        TT_CHECK(print_sample(lm.gpt, corpus.tok, options->seed));
 cleanup:
     tt_tensor_free(x);
     tt_tensor_free(y);
     lm_close(&lm);
-    tt_free(ids);
-    tt_char_tokenizer_free(tok);
-    free(text);
+    text_corpus_release(&corpus);
+    return st;
+}
+
+static tt_status evaluate_text(ms_result *r, const ms_spec *milestone, size_t run,
+                               const ms_data *data, const ms_options *options,
+                               const ms_saved *saved)
+{
+    (void)milestone;
+    (void)run;
+    (void)data;
+    tt_status st = TT_OK;
+    text_corpus corpus = {0};
+    lm_run lm;
+    memset(&lm, 0, sizeof lm);
+    TT_CHECK(text_corpus_open(&corpus, r, options));
+    TT_CHECK(lm_load(&lm, &corpus.cfg, saved, r));
+    TT_CHECK(text_final(r, lm.gpt, &corpus));
+cleanup:
+    lm_close(&lm);
+    text_corpus_release(&corpus);
     return st;
 }
 
@@ -613,6 +710,7 @@ static const ms_run_spec runs[] = {
         .learning_rate = 0.005f,
         .batch_size = REV_BATCH,
         .train = train_reversal,
+        .evaluate = evaluate_reversal,
     },
     {
         .key = "text",
@@ -624,6 +722,7 @@ static const ms_run_spec runs[] = {
         .learning_rate = 0.003f,
         .batch_size = TEXT_BATCH,
         .train = train_text,
+        .evaluate = evaluate_text,
     },
 };
 

@@ -16,6 +16,8 @@
 
 /* The schema string of a milestone program's --json result file. */
 #define TT_MILESTONE_SCHEMA "tito-milestone/1"
+/* The schema of the --json file of `--evaluate`: the metrics of saved parameters. */
+#define TT_MILESTONE_EVALUATION_SCHEMA "tito-milestone-evaluation/1"
 
 /* One bar: one line of milestones.def. */
 typedef struct tt_milestone_bar {

@@ -151,8 +151,10 @@ static void bar_rows(int number, const tt_milestone_bar **first, size_t *count)
 
 static void print_usage(const ms_spec *spec, const tt_milestone_bar *row, FILE *out)
 {
-    fprintf(out, "usage: %s [--epochs N] [--seed N]%s [--json FILE]\n\n", program,
-            spec->reads_data ? " [--data DIR]" : "");
+    const char *data = spec->reads_data ? " [--data DIR]" : "";
+    fprintf(out, "usage: %s [--epochs N] [--seed N]%s [--json FILE] [--params FILE]\n", program,
+            data);
+    fprintf(out, "       %s --evaluate FILE%s [--json FILE]\n\n", program, data);
     fprintf(out, "Milestone %d (%d): %s.\n%s\n\n", spec->number, row->year, row->title,
             spec->task);
     fprintf(out, "options:\n");
@@ -168,6 +170,9 @@ static void print_usage(const ms_spec *spec, const tt_milestone_bar *row, FILE *
                      "               milestones/data)\n");
     fprintf(out, "  --json FILE  also write the measured results to FILE, atomically\n"
                  "               (schema " TT_MILESTONE_SCHEMA ", see docs/milestones.md)\n"
+                 "  --params FILE     also save the parameters before and after training\n"
+                 "  --evaluate FILE   train nothing: measure the parameters saved in FILE\n"
+                 "               (with --json: schema " TT_MILESTONE_EVALUATION_SCHEMA ")\n"
                  "  -h, --help   show this help\n\n");
     fprintf(out, "bars (milestones.def; tito checks them from the --json metrics):\n");
     const tt_milestone_bar *first;
@@ -212,7 +217,8 @@ static int parse_options(ms_options *opt, const ms_spec *spec, const tt_mileston
             print_usage(spec, row, stdout);
             return MS_EXIT_REACHED;
         }
-        static const char *const with_value[] = {"--epochs", "--seed", "--data", "--json"};
+        static const char *const with_value[] = {"--epochs", "--seed",   "--data",
+                                                 "--json",   "--params", "--evaluate"};
         const char *name = NULL, *value = NULL;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) {
             size_t len = strlen(with_value[k]);
@@ -255,6 +261,10 @@ static int parse_options(ms_options *opt, const ms_spec *spec, const tt_mileston
             return usage_error();
         } else if (strcmp(name, "--data") == 0) {
             opt->data_dir = value;
+        } else if (strcmp(name, "--params") == 0) {
+            opt->params_path = value;
+        } else if (strcmp(name, "--evaluate") == 0) {
+            opt->evaluate_path = value;
         } else {
             opt->json_path = value;
         }
@@ -454,29 +464,6 @@ static const ms_batcher own_batcher = {
 
 /* ------------------------------------------------------------------ training */
 
-/* The parameters' values, copied in tt_layer_parameters order, into one malloc'ed
- * array (*out). */
-static tt_status snapshot_params(float **out, const tt_params *params)
-{
-    size_t total = tt_params_numel(params), at = 0;
-    float *values = malloc((total ? total : 1) * sizeof *values);
-    *out = NULL;
-    if (!values)
-        return tt_error_set(TT_ERR_NOMEM, "milestone: no memory for a copy of %zu parameters",
-                            total);
-    for (size_t i = 0; i < params->count; i++) {
-        size_t n = tt_tensor_numel(params->items[i]);
-        tt_status st = tt_tensor_to_array(params->items[i], values + at, n);
-        if (st != TT_OK) {
-            free(values);
-            return st;
-        }
-        at += n;
-    }
-    *out = values;
-    return TT_OK;
-}
-
 /* The smallest relative change ||after - before|| / ||before|| over the parameter
  * tensors: 0 when some tensor never moved, which is what a cut graph looks like (the
  * layers before the cut get no gradient and keep their initial values, while the
@@ -539,7 +526,7 @@ tt_status ms_train(ms_result *result, const ms_spec *milestone, size_t run, cons
 
     TT_CHECK(spec->build(&model, &init_rng));
     TT_CHECK(tt_layer_parameters(model, &params));
-    TT_CHECK(snapshot_params(&initial, &params));
+    TT_CHECK(ms_params_snapshot(&initial, &params));
     tt_optimizer_options oo = TT_OPTIMIZER_OPTIONS_INIT;
     oo.lr = spec->learning_rate;
     oo.momentum = spec->momentum;
@@ -600,8 +587,12 @@ tt_status ms_train(ms_result *result, const ms_spec *milestone, size_t run, cons
     TT_CHECK(tt_evaluate(&on_train, model, spec->loss, data->train_x, data->train_y, EVAL_BATCH));
     TT_CHECK(tt_evaluate(&on_test, model, spec->loss, data->test_x, data->test_y, EVAL_BATCH));
     result->seconds = now_seconds() - start;
-    TT_CHECK(snapshot_params(&final, &params));
+    TT_CHECK(ms_params_snapshot(&final, &params));
     result->min_weight_change = min_relative_change(&params, initial, final);
+    result->n_values = tt_params_numel(&params);
+    result->initial = initial;
+    result->final = final;
+    initial = final = NULL;
     result->train_loss = on_train.loss;
     result->test_loss = on_test.loss;
     result->train_accuracy = on_train.accuracy;
@@ -620,6 +611,54 @@ cleanup:
     tt_tensor_free(yb);
     batcher->close(batches_state);
     tt_optimizer_free(optim);
+    tt_params_release(&params);
+    tt_layer_free(model);
+    return st;
+}
+
+void ms_result_release(ms_result *result)
+{
+    free(result->initial);
+    free(result->final);
+    result->initial = result->final = NULL;
+    result->n_values = 0;
+}
+
+tt_status ms_evaluate(ms_result *result, const ms_spec *milestone, size_t run,
+                      const ms_data *data, const ms_options *options, const ms_saved *saved)
+{
+    tt_status st = TT_OK;
+    const ms_run_spec *spec = &milestone->runs[run];
+    tt_layer *model = NULL;
+    tt_params params;
+    tt_params_init(&params);
+    tt_rng init_rng;
+    tt_rng_init(&init_rng, options->seed);
+    memset(result, 0, sizeof *result);
+    result->spec = spec;
+    result->best_test_accuracy = NAN;
+    if (spec->evaluate)
+        return spec->evaluate(result, milestone, run, data, options, saved);
+
+    TT_CHECK(spec->build(&model, &init_rng));
+    TT_CHECK(tt_layer_parameters(model, &params));
+    TT_CHECK(ms_params_load(&params, saved->final, saved->count));
+    tt_layer_set_training(model, false);
+    result->parameters = saved->count;
+    result->n_train = rows_of(data->train_x);
+    result->n_test = rows_of(data->test_x);
+    tt_eval_result on_train, on_test;
+    TT_CHECK(tt_evaluate(&on_train, model, spec->loss, data->train_x, data->train_y, EVAL_BATCH));
+    TT_CHECK(tt_evaluate(&on_test, model, spec->loss, data->test_x, data->test_y, EVAL_BATCH));
+    result->min_weight_change = min_relative_change(&params, saved->initial, saved->final);
+    result->train_loss = on_train.loss;
+    result->test_loss = on_test.loss;
+    result->train_accuracy = on_train.accuracy;
+    result->test_accuracy = on_test.accuracy;
+    result->train_correct = correct_count(on_train.accuracy, result->n_train);
+    result->test_correct = correct_count(on_test.accuracy, result->n_test);
+
+cleanup:
     tt_params_release(&params);
     tt_layer_free(model);
     return st;
@@ -649,6 +688,20 @@ static void add_metric(metrics *m, const char *prefix, const char *name, double 
     it->integer = integer;
 }
 
+/* What a model's parameters measure, whoever trained them: the held-out and training
+ * figures, the weight change and the size (also all that --evaluate reports). */
+static void add_model_metrics(metrics *m, const ms_result *r)
+{
+    const char *p = r->spec->key;
+    add_metric(m, p, "test_accuracy", r->test_accuracy, false);
+    add_metric(m, p, "test_correct", (double)r->test_correct, true);
+    add_metric(m, p, "train_accuracy", r->train_accuracy, false);
+    add_metric(m, p, "train_correct", (double)r->train_correct, true);
+    add_metric(m, p, "test_loss", r->test_loss, false);
+    add_metric(m, p, "min_weight_change", r->min_weight_change, false);
+    add_metric(m, p, "parameters", (double)r->parameters, true);
+}
+
 /* The flat "metrics" object of the result file; the bars of milestones.def name its
  * keys. Per model: <key>_test_accuracy and so on (no prefix when there is one model);
  * with several models, train_seconds and samples_per_second also for all together. */
@@ -660,15 +713,9 @@ static void collect_metrics(metrics *m, const ms_result *results, size_t n_runs,
     for (size_t i = 0; i < n_runs; i++) {
         const ms_result *r = &results[i];
         const char *p = r->spec->key;
-        add_metric(m, p, "test_accuracy", r->test_accuracy, false);
-        add_metric(m, p, "test_correct", (double)r->test_correct, true);
+        add_model_metrics(m, r);
         add_metric(m, p, "best_test_accuracy", r->best_test_accuracy, false);
-        add_metric(m, p, "train_accuracy", r->train_accuracy, false);
-        add_metric(m, p, "train_correct", (double)r->train_correct, true);
         add_metric(m, p, "final_loss", r->final_loss, false);
-        add_metric(m, p, "test_loss", r->test_loss, false);
-        add_metric(m, p, "min_weight_change", r->min_weight_change, false);
-        add_metric(m, p, "parameters", (double)r->parameters, true);
         add_metric(m, p, "train_seconds", r->train_seconds, false);
         add_metric(m, p, "samples_per_second", r->samples_per_second, false);
         seconds += r->train_seconds;
@@ -830,78 +877,61 @@ static void write_run(FILE *fp, const ms_result *r, const ms_epoch *history)
     fprintf(fp, "]}");
 }
 
-static void write_result(FILE *fp, const ms_spec *spec, const tt_milestone_bar *row,
-                         const ms_options *opt, const char *data_description,
-                         const ms_result *results, ms_epoch *const *histories, const metrics *m)
+/* What a --json file is made of. */
+typedef struct result_file {
+    const ms_spec *spec;
+    const tt_milestone_bar *row;
+    const ms_options *opt;
+    const char *data_description;
+    const ms_result *results;
+    ms_epoch *const *histories; /* NULL for an evaluation */
+    const metrics *m;
+} result_file;
+
+static void write_head(FILE *fp, const result_file *f, const char *schema)
 {
-    fprintf(fp, "{\n  \"schema\": \"" TT_MILESTONE_SCHEMA "\",\n");
-    fprintf(fp, "  \"milestone\": %d,\n  \"slug\": ", spec->number);
-    json_string(fp, row->slug);
+    fprintf(fp, "{\n  \"schema\": ");
+    json_string(fp, schema);
+    fprintf(fp, ",\n  \"milestone\": %d,\n  \"slug\": ", f->spec->number);
+    json_string(fp, f->row->slug);
     fprintf(fp, ",\n  \"program\": ");
-    json_string(fp, row->program);
-    fprintf(fp, ",\n  \"seed\": %" PRIu64 ",\n  \"epochs\": %ld,\n  \"data\": ", opt->seed,
-            opt->epochs);
-    json_string(fp, data_description);
-    fprintf(fp, ",\n  \"metrics\": {");
+    json_string(fp, f->row->program);
+    fprintf(fp, ",\n  \"seed\": %" PRIu64 ",\n", f->opt->seed);
+}
+
+static void write_metrics(FILE *fp, const metrics *m)
+{
+    fprintf(fp, "  \"metrics\": {");
     for (size_t i = 0; i < m->count; i++) {
         fprintf(fp, "%s\n    ", i ? "," : "");
         json_string(fp, m->items[i].name);
         fprintf(fp, ": ");
         json_number(fp, m->items[i].value, m->items[i].integer);
     }
-    fprintf(fp, "\n  },\n  \"runs\": [\n");
-    for (size_t i = 0; i < spec->n_runs; i++) {
-        write_run(fp, &results[i], histories[i]);
-        fprintf(fp, "%s\n", i + 1 < spec->n_runs ? "," : "");
+    fprintf(fp, "\n  }");
+}
+
+static void write_result(FILE *fp, const void *ctx)
+{
+    const result_file *f = ctx;
+    write_head(fp, f, TT_MILESTONE_SCHEMA);
+    fprintf(fp, "  \"epochs\": %ld,\n  \"data\": ", f->opt->epochs);
+    json_string(fp, f->data_description);
+    fprintf(fp, ",\n");
+    write_metrics(fp, f->m);
+    fprintf(fp, ",\n  \"runs\": [\n");
+    for (size_t i = 0; i < f->spec->n_runs; i++) {
+        write_run(fp, &f->results[i], f->histories[i]);
+        fprintf(fp, "%s\n", i + 1 < f->spec->n_runs ? "," : "");
     }
     fprintf(fp, "  ]\n}\n");
 }
 
-/* Writes the results to path atomically: a temporary file beside it, flushed to disk,
- * then renamed over it. Returns 0 or an errno value. */
-static int write_json(const char *path, const ms_spec *spec, const tt_milestone_bar *row,
-                      const ms_options *opt, const char *data_description,
-                      const ms_result *results, ms_epoch *const *histories, const metrics *m)
+static void write_evaluation(FILE *fp, const void *ctx)
 {
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 8);
-    if (!tmp)
-        return ENOMEM;
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".XXXXXX", 8);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int err = errno;
-        free(tmp);
-        return err;
-    }
-    /* mkstemp makes the file 0600; results are not secret, so give them the mode any
-     * new file would get. */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) {
-        /* Not worth failing for: the file is still the caller's. */
-    }
-    FILE *fp = fdopen(fd, "w");
-    if (!fp) {
-        int err = errno;
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return err;
-    }
-    write_result(fp, spec, row, opt, data_description, results, histories, m);
-    int err = 0;
-    if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0)
-        err = errno ? errno : EIO;
-    if (fclose(fp) != 0 && !err)
-        err = errno ? errno : EIO;
-    if (!err && rename(tmp, path) != 0)
-        err = errno;
-    if (err)
-        unlink(tmp);
-    free(tmp);
-    return err;
+    write_head(fp, ctx, TT_MILESTONE_EVALUATION_SCHEMA);
+    write_metrics(fp, ((const result_file *)ctx)->m);
+    fprintf(fp, "\n}\n");
 }
 
 /* -------------------------------------------------------------------- main */
@@ -923,6 +953,63 @@ static void print_header(const ms_spec *spec, const ms_options *opt, const ms_da
     fflush(stdout);
 }
 
+/* --evaluate FILE: measure the saved parameters with this build's modules (tito runs
+ * the reference's build on a student's file) and write only those metrics. Prints one
+ * line per metric; the exit status says whether the file could be measured. */
+static int evaluate_main(const ms_spec *spec, const tt_milestone_bar *row, ms_options *opt)
+{
+    int status = MS_EXIT_REACHED;
+    ms_data data = {0};
+    ms_saved *saved = NULL;
+    ms_result *results = calloc(spec->n_runs, sizeof *results);
+    if (!results) {
+        error_message("out of memory");
+        return MS_EXIT_NOMEM;
+    }
+    tt_status st =
+        ms_params_read(&saved, &opt->seed, opt->evaluate_path, spec->number, spec->n_runs);
+    if (st == TT_OK)
+        st = spec->make_data(&data, opt);
+    if (st != TT_OK) {
+        error_message("%s", tt_error_last());
+        status = exit_for_status(st);
+        goto done;
+    }
+    for (size_t i = 0; i < spec->n_runs; i++) {
+        st = ms_evaluate(&results[i], spec, i, &data, opt, &saved[i]);
+        if (st != TT_OK) {
+            error_message("evaluating %s failed: %s", spec->runs[i].model, tt_error_last());
+            status = exit_for_status(st);
+            goto done;
+        }
+    }
+    metrics m;
+    m.count = 0;
+    for (size_t i = 0; i < spec->n_runs; i++)
+        add_model_metrics(&m, &results[i]);
+    for (size_t i = 0; i < m.count; i++) {
+        char value[32];
+        if (m.items[i].integer)
+            snprintf(value, sizeof value, "%.0f", m.items[i].value);
+        else
+            format_value(value, sizeof value, m.items[i].name, m.items[i].value);
+        printf("  %-32s %s\n", m.items[i].name, isfinite(m.items[i].value) ? value : "-");
+    }
+    if (opt->json_path) {
+        result_file f = {spec, row, opt, data.description, results, NULL, &m};
+        int err = ms_write_atomic(opt->json_path, write_evaluation, &f);
+        if (err) {
+            error_message("cannot write %s: %s", opt->json_path, strerror(err));
+            status = MS_EXIT_IO;
+        }
+    }
+done:
+    ms_data_release(&data);
+    ms_saved_release(saved, spec->n_runs);
+    free(results);
+    return status;
+}
+
 int ms_main(const ms_spec *spec, int argc, char **argv)
 {
     const tt_milestone_bar *row = tt_milestone_find(spec->number);
@@ -932,11 +1019,13 @@ int ms_main(const ms_spec *spec, int argc, char **argv)
         return MS_EXIT_INTERNAL;
     }
     program = row->program;
-    ms_options opt = {spec->default_epochs, spec->default_seed, NULL, NULL};
+    ms_options opt = {.epochs = spec->default_epochs, .seed = spec->default_seed};
     int status = parse_options(&opt, spec, row, argc, argv);
     if (status >= 0)
         return status;
     decide_output();
+    if (opt.evaluate_path)
+        return evaluate_main(spec, row, &opt);
 
     printf("%s%s%s %s\n\n", BOLD, spec->headline, RESET, spec->history);
     fflush(stdout);
@@ -992,12 +1081,20 @@ int ms_main(const ms_spec *spec, int argc, char **argv)
                RED, RESET, live_at_end);
     status = reached ? MS_EXIT_REACHED : MS_EXIT_MISSED;
     if (opt.json_path) {
-        int err = write_json(opt.json_path, spec, row, &opt, description, results, histories, &m);
+        result_file f = {spec, row, &opt, description, results, histories, &m};
+        int err = ms_write_atomic(opt.json_path, write_result, &f);
         if (err) {
             error_message("cannot write %s: %s", opt.json_path, strerror(err));
             status = MS_EXIT_IO;
         } else {
             printf("  results written to %s\n", opt.json_path);
+        }
+    }
+    if (opt.params_path) {
+        int err = ms_params_save(opt.params_path, spec->number, opt.seed, results, spec->n_runs);
+        if (err) {
+            error_message("cannot write %s: %s", opt.params_path, strerror(err));
+            status = MS_EXIT_IO;
         }
     }
 
@@ -1006,6 +1103,8 @@ done:
     for (size_t i = 0; histories && i < spec->n_runs; i++)
         free(histories[i]);
     free(histories);
+    for (size_t i = 0; results && i < spec->n_runs; i++)
+        ms_result_release(&results[i]);
     free(results);
     return status;
 }

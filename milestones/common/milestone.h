@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tinytorch/layers.h"
 #include "tinytorch/optimizers.h"
@@ -57,6 +58,8 @@ typedef struct ms_options {
     uint64_t seed;        /* initial weights use seed, the shuffling seed + 1 */
     const char *data_dir; /* --data; NULL: tt_data_dir's search */
     const char *json_path;
+    const char *params_path;   /* --params: save the parameters there (common/params.c) */
+    const char *evaluate_path; /* --evaluate: measure that file's parameters, train nothing */
 } ms_options;
 
 /* A milestone's data: one training and one test split, as tensors. */
@@ -88,6 +91,7 @@ extern const ms_batcher ms_dataloader_batcher;
 typedef struct ms_result ms_result_fwd;
 typedef struct ms_spec ms_spec_fwd;
 struct ms_epoch;
+struct ms_saved;
 
 /* One model the milestone trains (milestone 2 trains two on the same data). */
 typedef struct ms_run_spec {
@@ -109,6 +113,12 @@ typedef struct ms_run_spec {
     tt_status (*train)(ms_result_fwd *result, const ms_spec_fwd *milestone, size_t run,
                        const ms_data *data, const struct ms_options *options,
                        struct ms_epoch *history, bool show);
+    /* NULL: ms_evaluate's (build, load `saved`, tt_evaluate on both splits). A model
+     * with its own train measures saved final values here the way train does, filling
+     * the held-out and training figures and min_weight_change of *result. */
+    tt_status (*evaluate)(ms_result_fwd *result, const ms_spec_fwd *milestone, size_t run,
+                          const ms_data *data, const struct ms_options *options,
+                          const struct ms_saved *saved);
 } ms_run_spec;
 
 typedef struct ms_spec {
@@ -155,7 +165,18 @@ typedef struct ms_result {
     double seconds;              /* the whole run, per-epoch evaluation included */
     double samples_per_second;   /* epochs * n_train / train_seconds */
     ms_epoch *history;           /* [epochs], malloc'ed; NULL when not kept */
+    float *initial, *final;      /* the n_values parameter values before and after
+                                    training (malloc'ed; ms_result_release frees them) */
+    size_t n_values;
 } ms_result;
+
+void ms_result_release(ms_result *result);
+
+/* One model's parameter values as a parameters file holds them (common/params.c). */
+typedef struct ms_saved {
+    float *initial, *final;
+    size_t count;
+} ms_saved;
 
 /* The milestones' descriptions, one per program (milestones/<slug>.c). */
 extern const ms_spec ms_perceptron; /* 1, 01_perceptron.c */
@@ -173,5 +194,35 @@ int ms_main(const ms_spec *spec, int argc, char **argv);
  * benchmark). `history` (may be NULL) receives one record per epoch. Fills *result. */
 tt_status ms_train(ms_result *result, const ms_spec *milestone, size_t run, const ms_data *data,
                    const ms_options *options, ms_epoch *history, bool show);
+
+/* Measure the saved parameters of model `run` as ms_train measures a model it trained
+ * (the run's evaluate hook, else build, ms_params_load, tt_evaluate on both splits,
+ * min_weight_change from saved->initial and saved->final). Fills *result. */
+tt_status ms_evaluate(ms_result *result, const ms_spec *milestone, size_t run,
+                      const ms_data *data, const ms_options *options, const ms_saved *saved);
+
+/* ------------------------------------------------------- common/params.c */
+
+/* Write a file atomically: write(fp, ctx) into a temporary file beside path, flushed
+ * to disk, renamed over path. Returns 0 or an errno value. */
+int ms_write_atomic(const char *path, void (*write)(FILE *fp, const void *ctx), const void *ctx);
+
+/* The parameters file of --params (its format: common/params.c), atomically. Returns 0
+ * or an errno value. */
+int ms_params_save(const char *path, int milestone, uint64_t seed, const ms_result *results,
+                   size_t n_runs);
+
+/* Read a parameters file written for `milestone` with n_runs models: *out gets n_runs
+ * entries (ms_saved_release), *seed the run's seed. TT_ERR_FORMAT for anything else. */
+tt_status ms_params_read(ms_saved **out, uint64_t *seed, const char *path, int milestone,
+                         size_t n_runs);
+void ms_saved_release(ms_saved *runs, size_t n_runs);
+
+/* The parameters' values, in order, into one malloc'ed array (*out). */
+tt_status ms_params_snapshot(float **out, const tt_params *params);
+
+/* Put count saved values into the parameters, in order: TT_ERR_SHAPE when the counts
+ * differ. */
+tt_status ms_params_load(const tt_params *params, const float *values, size_t count);
 
 #endif /* TT_MILESTONE_COMMON_H */

@@ -1,8 +1,9 @@
 #!/bin/sh
 # tito milestone list | run N | status, end to end: a workspace whose modules are the
 # reference solutions reaches milestones 1-3 (progress, receipts, commits); a planted
-# autograd bug makes milestone 3 miss its accuracy bar, saying by how much and why; a
-# module that does not compile, a function not written yet, a module not started and
+# autograd bug makes milestone 3 miss its accuracy bar, saying by how much and why, also
+# when code in the module forges the result file; code that removes the saved
+# parameters leaves no result; a module that does not compile, a function not written yet, a module not started and
 # bad milestone numbers are each refused or reported as such.
 . "$(dirname "$0")/lib.sh"
 need_jq
@@ -151,6 +152,67 @@ same "missed: reached stays recorded" \
     "$(jq -r '.milestones["03_mlp"] | (.reached_at | test("^20")), .last.reached' .tito/progress.json | tr '\n' ' ')" \
     "true false "
 same "missed: the student's source is not committed" "$(git status --porcelain -- "$auto")" " M $auto"
+
+# The same bug, and code in the module that rewrites the result file once the trusted
+# code has written it, claiming 99%: the verdict comes from the reference's program
+# measuring the parameters the run trained, so the forgery changes nothing but the
+# report, which shows both figures.
+cat >>"$auto" <<'EOF_FORGE'
+
+#include <stdio.h>
+#include <string.h>
+/* Planted by tests/cli/t0030: every "test_accuracy" of the result file becomes 0.99. */
+__attribute__((destructor)) static void forge_result(void)
+{
+    static char in[1 << 20], out[1 << 21];
+    const char *key = "\"test_accuracy\": ";
+    FILE *f = fopen("result.json", "rb");
+    if (!f)
+        return;
+    size_t n = fread(in, 1, sizeof in - 1, f), k = strlen(key);
+    fclose(f);
+    in[n] = '\0';
+    char *w = out;
+    const char *r = in;
+    for (const char *at; (at = strstr(r, key)) != NULL;) {
+        memcpy(w, r, (size_t)(at - r) + k);
+        w += (at - r) + (ptrdiff_t)k;
+        r = at + k + strspn(at + k, "0123456789.e-");
+        memcpy(w, "0.99", 4);
+        w += 4;
+    }
+    strcpy(w, r);
+    if ((f = fopen("result.json", "wb")) != NULL) {
+        fputs(out, f);
+        fclose(f);
+    }
+}
+EOF_FORGE
+expect "run 3 with a forged result: missed" 1 "$TITO" milestone run 3 --trials 1
+check "forged: the bar's figure is the reference's measurement" \
+    grep -Eq "^Bar: test accuracy ≥ 90% → [0-9.]+% ✗" "$TMP/out"
+has "forged: the program's claim is shown" "$TMP/out" "your program measured 99.0%"
+has "forged: the cause" "$TMP/out" "your program's own measurement disagrees"
+has "forged: and the bug's" "$TMP/out" "gradients with the wrong sign"
+same "forged: receipt outcome" "$(jq -r '.outcome' "$r")" missed
+same "forged: the claim kept apart" "$(jq '.run.claimed.test_accuracy' "$r")" 0.99
+check "forged: the measured accuracy" jq -e '.run.metrics.test_accuracy < 0.9' "$r"
+cp "$TMP/ref-$(name_of 5).c" "$auto"
+
+# Correct modules, but code that removes the saved parameters: the run's figures cannot
+# be checked, so there is no result.
+cat "$TMP/ref-$(name_of 5).c" - >"$auto" <<'EOF_REMOVE'
+
+#include <stdio.h>
+/* Planted by tests/cli/t0030: the parameters file disappears. */
+__attribute__((destructor)) static void remove_params(void)
+{
+    remove("params.bin");
+}
+EOF_REMOVE
+expect "run 1 without its parameters file" 1 "$TITO" milestone run 1 --trials 1
+has "no parameters: no result" "$TMP/out" "it saved no parameters file"
+same "no parameters: receipt" "$(jq -r '.outcome' .tito/results/milestone_01.json)" no-result
 cp "$TMP/ref-$(name_of 5).c" "$auto"
 
 # A module that does not compile: the build fails, naming the file.

@@ -130,6 +130,18 @@ static void give_reference(tito_milestone_result *r, const char *metrics)
     CHECK(r->reference.metrics != NULL);
 }
 
+/* The student's run's own figures (JSON text) that the reference's measurement of its
+ * parameters replaced; r may be NULL. */
+static void give_claims(tito_milestone_result *r, const char *claims)
+{
+    if (!r)
+        return;
+    json_error_t err;
+    r->student.claimed = json_loads(claims, 0, &err);
+    r->student.remeasured = true;
+    CHECK(r->student.claimed != NULL);
+}
+
 /* Whether the causes chosen for r are exactly one, containing `words`. */
 static bool one_cause(const tito_milestone_result *r, const char *words)
 {
@@ -226,6 +238,33 @@ static void test_causes_from_the_mutants_measurements(void)
                     "reverse", slower, 5);
     give_reference(r, ref_metrics);
     CHECK(r && one_cause(r, "not as well as the reference"));
+    tito_milestone_result_free(r);
+
+    /* The reference's program measured the saved parameters (the figures above) and
+     * the run's own figures differ. A loss it saw far under the measured one: the
+     * model reads its answers, whatever else the figures say. */
+    r = fake_result(5,
+                    "{\"reverse_test_accuracy\": 0.53, \"reverse_min_weight_change\": 0.0012, "
+                    "\"reverse_final_loss\": 0.0016, \"text_test_loss\": 6.57}",
+                    "reverse", peeking, 5);
+    give_reference(r, ref_metrics);
+    give_claims(r, "{\"text_test_loss\": 0.0806}");
+    CHECK(r && r->outcome == TITO_MILESTONE_MISSED && one_cause(r, "sees what it is asked"));
+    tito_milestone_result_free(r);
+    /* Any other difference is a forward pass unlike the specified one, named first; the
+     * symptoms of the measured figures follow (t0030's forged result). */
+    r = fake_result(3, "{\"test_accuracy\": 0.1, \"min_weight_change\": 48.0, \"final_loss\": 23.8}",
+                    "", planted, 5);
+    give_claims(r, "{\"test_accuracy\": 0.99}");
+    const char *two[8];
+    CHECK(r && tito_milestone_causes(two, 8, r) == 2);
+    CHECK(r && strstr(two[0], "own measurement disagrees") && strstr(two[1], "wrong sign"));
+    tito_milestone_result_free(r);
+    /* A claim about a metric that is no bar's changes no cause. */
+    r = fake_result(3, "{\"test_accuracy\": 0.1, \"min_weight_change\": 48.0, \"final_loss\": 23.8}",
+                    "", planted, 5);
+    give_claims(r, "{\"train_accuracy\": 0.99}");
+    CHECK(r && one_cause(r, "wrong sign"));
     tito_milestone_result_free(r);
 
     /* Reached: no cause. No result: from how the program ended. */

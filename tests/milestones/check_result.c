@@ -3,7 +3,7 @@
  * way tito will, and checks it, for the milestone tests (tests/milestones/CMakeLists.txt).
  *
  *   check_result FILE --milestone N [--bars-met | --bars-missed] [--expect METRIC>=VALUE]...
- *                [--expect METRIC<=VALUE]... [--same-as OTHER]
+ *                [--expect METRIC<=VALUE]... [--same-as OTHER] [--remeasured-by EVALUATION]
  *
  * Always: the file parses; schema, milestone, slug and program agree with
  * milestones.def; seed and epochs are whole numbers; every bar's metric is a number in
@@ -16,7 +16,10 @@
  *   --bars-missed  some bar is missed (a broken framework, tests/milestones/mutants.c);
  *   --expect     a further condition on a metric, beyond the bar (margins);
  *   --same-as    OTHER, a run with the same options, measured the same: every metric
- *                and history value equal, except times (determinism).
+ *                and history value equal, except times (determinism);
+ *   --remeasured-by  EVALUATION, what `--evaluate` measured of the parameters this run
+ *                saved (tito-milestone-evaluation/1): every bar's metric is there, and
+ *                every metric equals the run's own, exactly.
  * Prints one line per failed check and "check_result: ok" at the end; exit 0 only when
  * every check passed, 2 for a bad command line.
  */
@@ -158,9 +161,38 @@ static void check_same(json_t *a, json_t *b, const char *where)
     }
 }
 
+/* The evaluation of the saved parameters measured what the run measured. */
+static void check_remeasured(json_t *metrics, const char *path, long number)
+{
+    json_t *eval = load(path);
+    if (!eval)
+        return;
+    const char *schema = json_string_value(json_object_get(eval, "schema"));
+    if (!schema || strcmp(schema, TT_MILESTONE_EVALUATION_SCHEMA) != 0)
+        fail("%s: schema is \"%s\", expected \"%s\"", path, schema ? schema : "(none)",
+             TT_MILESTONE_EVALUATION_SCHEMA);
+    if (json_integer_value(json_object_get(eval, "milestone")) != number)
+        fail("%s: \"milestone\" is not %ld", path, number);
+    json_t *measured = json_object_get(eval, "metrics");
+    for (size_t i = 0; i < TT_MILESTONE_BAR_COUNT; i++)
+        if (tt_milestone_bars[i].number == number &&
+            !json_object_get(measured, tt_milestone_bars[i].metric))
+            fail("%s: the bar's metric %s was not measured", path, tt_milestone_bars[i].metric);
+    const char *key;
+    json_t *value;
+    json_object_foreach(measured, key, value) {
+        json_t *own = json_object_get(metrics, key);
+        if (!own || !json_equal(own, value))
+            fail("%s: %s differs from the run's own figure", path, key);
+    }
+    if (json_object_size(measured) == 0)
+        fail("%s: no metric measured", path);
+    json_decref(eval);
+}
+
 int main(int argc, char **argv)
 {
-    const char *path = NULL, *other = NULL;
+    const char *path = NULL, *other = NULL, *evaluation = NULL;
     long number = 0;
     bool bars_met = false, bars_missed = false;
     int missed = 0;
@@ -176,6 +208,8 @@ int main(int argc, char **argv)
             number = strtol(argv[++i], NULL, 10);
         } else if (i + 1 < argc && strcmp(argv[i], "--same-as") == 0) {
             other = argv[++i];
+        } else if (i + 1 < argc && strcmp(argv[i], "--remeasured-by") == 0) {
+            evaluation = argv[++i];
         } else if (i + 1 < argc && strcmp(argv[i], "--expect") == 0) {
             i++; /* checked below, once the file is read */
         } else {
@@ -273,6 +307,8 @@ int main(int argc, char **argv)
             json_decref(second);
         }
     }
+    if (evaluation)
+        check_remeasured(metrics, evaluation, number);
     json_decref(root);
     if (failures)
         return 1;
@@ -282,6 +318,6 @@ int main(int argc, char **argv)
 usage:
     fprintf(stderr, "usage: check_result FILE --milestone N [--bars-met | --bars-missed] "
                     "[--expect M>=V]... "
-                    "[--same-as OTHER]\n");
+                    "[--same-as OTHER] [--remeasured-by EVALUATION]\n");
     return 2;
 }
