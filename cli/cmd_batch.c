@@ -175,7 +175,8 @@ static bool parse_slice(const char *text, unsigned *index, unsigned *count)
 /* ------------------------------------------------------------ the command */
 
 typedef struct batch_args {
-    const char *roster, *out, *jobs, *modules, *compare, *engine, *slice, *tasks, *sbatch_args;
+    const char *roster, *out, *jobs, *modules, *compare, *engine, *slice, *tasks, *sbatch_args,
+        *fetch_timeout;
     bool write, no_fetch, quiet;
 } batch_args;
 
@@ -249,6 +250,9 @@ int cmd_grade_batch(int argc, char **argv, tito_context *ctx)
                         "slurm: more sbatch options, e.g. \"--partition=short --time=60\""),
         TITO_OPT_BOOL(0, "no-fetch", &a.no_fetch,
                       "grade the repositories fetched before, as they are"),
+        TITO_OPT_STRING(0, "fetch-timeout", &a.fetch_timeout, "SECONDS",
+                        "how long one repository's fetch may take (default 120); a host "
+                        "that does not answer in time is not tried again in this run"),
         TITO_OPT_BOOL('q', "quiet", &a.quiet, "print the gradebook's paths only, no summary"),
         TITO_OPT_STRING(0, "worker-slice", &a.slice, "I/N",
                         "(for the Slurm engine's tasks) grade the I-th of N slices of "
@@ -302,6 +306,12 @@ int cmd_grade_batch(int argc, char **argv, tito_context *ctx)
         }
         tasks = (unsigned)v;
     }
+    long fetch_timeout = 0;
+    if (a.fetch_timeout && !tito_parse_count(a.fetch_timeout, 1, 86400, &fetch_timeout)) {
+        rc = usage(ctx, "--fetch-timeout expects a number of seconds from 1 to 86400, not '%s'",
+                   a.fetch_timeout);
+        goto out;
+    }
     const tito_module *chosen[256];
     size_t n_chosen = 0;
     if (a.modules) {
@@ -339,16 +349,18 @@ int cmd_grade_batch(int argc, char **argv, tito_context *ctx)
     bo.modules = a.modules ? chosen : NULL;
     bo.n_modules = n_chosen;
     bo.no_fetch = a.no_fetch;
+    bo.fetch_timeout = (double)fetch_timeout;
     bo.on_fetch = on_fetch;
     bo.ctx = &ui;
     fprintf(stderr, "Fetching %zu repositor%s into %s/repos\n", roster->n_students,
             roster->n_students == 1 ? "y" : "ies", a.out);
-    if ((st = tito_batch_prepare(&plan, ctx->course, roster, kit, &bo)) != TT_OK) {
+    st = tito_batch_prepare(&plan, ctx->course, roster, kit, &bo);
+    if (ui.drawn)
+        fprintf(stderr, "\r\033[K");
+    if (st != TT_OK && !tito_interrupt_caught) {
         rc = tito_fail(st);
         goto done;
     }
-    if (ui.drawn)
-        fprintf(stderr, "\r\033[K");
     if (tito_interrupt_caught) {
         tito_error("interrupted while fetching; nothing was graded");
         rc = tito_exit_for_signal(tito_interrupt_caught);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "fetch.h"
 #include "fsutil.h"
 #include "interrupt.h"
 #include "late.h"
@@ -107,208 +108,17 @@ size_t tito_batch_default_modules(const tito_module **out, const tito_kit *kit,
     return n;
 }
 
-/* ---------------------------------------------------------------- credentials */
-
-/* libgit2 asks again after each refused credential: each source is offered once. */
-typedef struct cred_state {
-    bool tried_agent, tried_userpass;
-    int key_index;
-} cred_state;
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static void percent_decode(char *s)
-{
-    char *out = s;
-    for (char *p = s; *p; p++) {
-        if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-            *out++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
-            p += 2;
-        } else {
-            *out++ = *p;
-        }
-    }
-    *out = '\0';
-}
-
-/* "scheme://host[:port]" of a URL into buf (the part a credential store line matches on). */
-static void url_origin(char *buf, size_t size, const char *url, char *user, size_t user_size)
-{
-    buf[0] = '\0';
-    if (user)
-        user[0] = '\0';
-    const char *sep = strstr(url, "://");
-    if (!sep)
-        return;
-    const char *host = sep + 3;
-    const char *end = host + strcspn(host, "/");
-    const char *at = memchr(host, '@', (size_t)(end - host));
-    if (at) {
-        if (user) {
-            size_t n = strcspn(host, ":@");
-            snprintf(user, user_size, "%.*s", (int)n, host);
-            percent_decode(user);
-        }
-        host = at + 1;
-    }
-    snprintf(buf, size, "%.*s://%.*s", (int)(sep - url), url, (int)(end - host), host);
-}
-
-/* A user name and password for `url` from git's credential store files
- * (~/.git-credentials, $XDG_CONFIG_HOME/git/credentials), as `git credential-store`
- * keeps them: one URL per line, "https://user:password@host". */
-static bool stored_credentials(const char *url, const char *want_user, char *user, size_t user_size,
-                               char *pass, size_t pass_size)
-{
-    char origin[512];
-    url_origin(origin, sizeof origin, url, NULL, 0);
-    if (!origin[0])
-        return false;
-    const char *home = getenv("HOME");
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    char files[2][PATH_SIZE];
-    snprintf(files[0], sizeof files[0], "%s/.git-credentials", home ? home : "");
-    if (xdg && *xdg)
-        snprintf(files[1], sizeof files[1], "%s/git/credentials", xdg);
-    else
-        snprintf(files[1], sizeof files[1], "%s/.config/git/credentials", home ? home : "");
-    for (int f = 0; f < 2; f++) {
-        FILE *in = fopen(files[f], "r");
-        if (!in)
-            continue;
-        char line[1024];
-        while (fgets(line, sizeof line, in)) {
-            line[strcspn(line, "\r\n")] = '\0';
-            char o[512], u[256];
-            url_origin(o, sizeof o, line, u, sizeof u);
-            if (strcmp(o, origin) != 0 || (want_user && *want_user && strcmp(u, want_user) != 0))
-                continue;
-            const char *host = strstr(line, "://") + 3;
-            const char *at = strchr(host, '@');
-            const char *colon = strchr(host, ':');
-            if (!at || !colon || colon > at)
-                continue;
-            snprintf(user, user_size, "%s", u);
-            snprintf(pass, pass_size, "%.*s", (int)(at - colon - 1), colon + 1);
-            percent_decode(pass);
-            fclose(in);
-            return true;
-        }
-        fclose(in);
-    }
-    return false;
-}
-
-static int credentials_cb(git_credential **out, const char *url, const char *user_from_url,
-                          unsigned int allowed, void *payload)
-{
-    cred_state *cs = payload;
-    const char *user = user_from_url && *user_from_url ? user_from_url : "git";
-    if (allowed & GIT_CREDENTIAL_USERNAME)
-        return git_credential_username_new(out, user);
-    if (allowed & GIT_CREDENTIAL_SSH_KEY) {
-        if (!cs->tried_agent && getenv("SSH_AUTH_SOCK")) {
-            cs->tried_agent = true;
-            return git_credential_ssh_key_from_agent(out, user);
-        }
-        static const char *const keys[] = {"id_ed25519", "id_ecdsa", "id_rsa"};
-        const char *home = getenv("HOME");
-        while (home && cs->key_index < 3) {
-            char key[PATH_SIZE], pub[PATH_SIZE + 4];
-            snprintf(key, sizeof key, "%s/.ssh/%s", home, keys[cs->key_index++]);
-            snprintf(pub, sizeof pub, "%s.pub", key);
-            if (tito_path_exists(key))
-                return git_credential_ssh_key_new(out, user, tito_path_exists(pub) ? pub : NULL, key,
-                                                  NULL);
-        }
-    }
-    if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && !cs->tried_userpass) {
-        cs->tried_userpass = true;
-        char u[256], p[512];
-        if (stored_credentials(url, user_from_url, u, sizeof u, p, sizeof p)) {
-            int rc = git_credential_userpass_plaintext_new(out, u, p);
-            memset(p, 0, sizeof p);
-            return rc;
-        }
-    }
-    git_error_set_str(GIT_ERROR_NET,
-                      "no credentials left to try (tito offers ssh-agent, ~/.ssh/id_ed25519, "
-                      "id_ecdsa, id_rsa, and ~/.git-credentials)");
-    return -1;
-}
-
-/* ---------------------------------------------------------------- fetching */
-
 static char *git_message(const char *what)
 {
     const git_error *e = git_error_last();
     return format("%s: %s", what, e && e->message ? e->message : "unknown git error");
 }
 
-/* Fetch origin into `repo` and point refs/remotes/origin/HEAD at the remote's default
- * branch. Returns NULL, or why it failed (the caller frees). */
-static char *fetch_origin(git_repository *repo)
-{
-    git_remote *remote = NULL;
-    git_buf head = {0};
-    char *err = NULL;
-    cred_state cs = {0};
-    git_remote_callbacks cb;
-    git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
-    cb.credentials = credentials_cb;
-    cb.payload = &cs;
-    /* Proxies as git finds them (http.proxy, http_proxy and friends). */
-    git_proxy_options po;
-    git_proxy_options_init(&po, GIT_PROXY_OPTIONS_VERSION);
-    po.type = GIT_PROXY_AUTO;
-    git_fetch_options fo;
-    git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-    fo.callbacks = cb;
-    fo.proxy_opts = po;
-    fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-    if (git_remote_lookup(&remote, repo, "origin") < 0) {
-        err = git_message("no remote origin");
-        goto done;
-    }
-    if (git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, &po, NULL) < 0) {
-        err = git_message("cannot connect");
-        goto done;
-    }
-    bool has_default = git_remote_default_branch(&head, remote) == 0;
-    if (git_remote_download(remote, NULL, &fo) < 0 ||
-        git_remote_update_tips(remote, &cb, 0, GIT_REMOTE_DOWNLOAD_TAGS_NONE, NULL) < 0) {
-        err = git_message("cannot fetch");
-        goto done;
-    }
-    if (has_default && strncmp(head.ptr, "refs/heads/", 11) == 0) {
-        char target[512];
-        snprintf(target, sizeof target, "refs/remotes/origin/%s", head.ptr + 11);
-        git_reference *ref = NULL;
-        if (git_reference_symbolic_create(&ref, repo, "refs/remotes/origin/HEAD", target, 1,
-                                          "tito: the remote's default branch") < 0) {
-            err = git_message("cannot record the default branch");
-            goto done;
-        }
-        git_reference_free(ref);
-    }
-done:
-    if (remote) {
-        git_remote_disconnect(remote);
-        git_remote_free(remote);
-    }
-    git_buf_dispose(&head);
-    return err;
-}
-
 /* Make or update OUT/repos/<id>.git; *repo_out gets it open. Failures are the
  * student's: they go to s->fetch_error, and *repo_out stays NULL when there is no
  * usable copy at all. */
 static tt_status fetch_student(git_repository **repo_out, tito_batch_student *s, const char *out_dir,
-                               bool no_fetch)
+                               bool no_fetch, double timeout)
 {
     *repo_out = NULL;
     char dest[PATH_SIZE], tmp[PATH_SIZE + 16];
@@ -318,7 +128,16 @@ static tt_status fetch_student(git_repository **repo_out, tito_batch_student *s,
     git_repository *repo = NULL;
     if (tito_path_exists(dest) && git_repository_open_bare(&repo, dest) == 0) {
         if (!no_fetch) {
-            char *err = fetch_origin(repo);
+            /* The fetch runs in another process: open the repository again after it. */
+            git_repository_free(repo);
+            repo = NULL;
+            char *err = tito_fetch_origin(dest, s->who->location, timeout);
+            if (git_repository_open_bare(&repo, dest) < 0) {
+                free(err);
+                s->fetch_error = git_message("cannot open the repository fetched before");
+                return s->fetch_error ? TT_OK
+                                      : tt_error_set(TT_ERR_NOMEM, "tito_batch_prepare: out of memory");
+            }
             if (err) {
                 s->fetch_error = format("could not update the repository (graded from the copy "
                                         "fetched before): %s",
@@ -348,9 +167,9 @@ static tt_status fetch_student(git_repository **repo_out, tito_batch_student *s,
         return st;
     }
     git_remote_free(remote);
-    char *err = fetch_origin(repo);
     git_repository_free(repo);
     repo = NULL;
+    char *err = tito_fetch_origin(tmp, s->who->location, timeout);
     if (err) {
         s->fetch_error = err;
         tito_remove_tree(tmp);
@@ -727,6 +546,10 @@ tt_status tito_batch_prepare(tito_batch_plan **out, const tito_course *course,
 
     git_libgit2_init();
     for (size_t si = 0; si < roster->n_students; si++) {
+        if (tito_interrupt_check()) {
+            st = tt_error_set(TT_ERR_STATE, "interrupted while fetching");
+            break;
+        }
         tito_batch_student *s = &plan->students[si];
         plan->n_students = si + 1;
         s->who = &roster->students[si];
@@ -750,7 +573,9 @@ tt_status tito_batch_prepare(tito_batch_plan **out, const tito_course *course,
 
         git_repository *repo = NULL;
         history h = {0};
-        st = fetch_student(&repo, s, abs, options->no_fetch);
+        st = fetch_student(&repo, s, abs, options->no_fetch,
+                           options->fetch_timeout > 0 ? options->fetch_timeout
+                                                      : TITO_FETCH_TIMEOUT_DEFAULT);
         if (st == TT_OK && repo) {
             git_oid tip;
             char *why = find_tip(&tip, repo, s->who->branch);
@@ -830,7 +655,7 @@ tt_status tito_batch_source_at(char **source, char **why, const char *out_dir,
         goto cleanup;
     }
     TT_CHECK(tito_mkdirs(repos));
-    TT_CHECK(fetch_student(&repo, &s, out_dir, !fetch));
+    TT_CHECK(fetch_student(&repo, &s, out_dir, !fetch, TITO_FETCH_TIMEOUT_DEFAULT));
     if (!repo) {
         *why = s.fetch_error;
         s.fetch_error = NULL;

@@ -109,6 +109,8 @@ typedef struct tito_batch_options {
     const tito_module *const *modules; /* the modules to grade; NULL: see tito_batch_default_modules */
     size_t n_modules;
     bool no_fetch;                     /* use existing clones as they are (clone missing ones) */
+    double fetch_timeout;              /* seconds one fetch may take; 0: the default
+                                          (grader/fetch.h) */
     tito_batch_fetch_fn on_fetch;
     void *ctx;
 } tito_batch_options;
