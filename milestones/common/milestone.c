@@ -494,6 +494,26 @@ static size_t correct_count(double accuracy, size_t n)
     return (size_t)(accuracy * (double)n + 0.5);
 }
 
+/* A model's figures on both splits, as the result reports them after training. */
+static tt_status final_figures(ms_result *result, tt_layer *model, const ms_run_spec *spec,
+                               const ms_data *data)
+{
+    tt_eval_result on_train, on_test;
+    tt_status st = tt_evaluate(&on_train, model, spec->loss, data->train_x, data->train_y,
+                               EVAL_BATCH);
+    if (st == TT_OK)
+        st = tt_evaluate(&on_test, model, spec->loss, data->test_x, data->test_y, EVAL_BATCH);
+    if (st != TT_OK)
+        return st;
+    result->train_loss = on_train.loss;
+    result->test_loss = on_test.loss;
+    result->train_accuracy = on_train.accuracy;
+    result->test_accuracy = on_test.accuracy;
+    result->train_correct = correct_count(on_train.accuracy, result->n_train);
+    result->test_correct = correct_count(on_test.accuracy, result->n_test);
+    return TT_OK;
+}
+
 tt_status ms_train(ms_result *result, const ms_spec *milestone, size_t run, const ms_data *data,
                    const ms_options *options, ms_epoch *history, bool show)
 {
@@ -583,9 +603,7 @@ tt_status ms_train(ms_result *result, const ms_spec *milestone, size_t run, cons
     }
     /* The final figures, evaluated once more: cheap, and the same whether or not the
      * epochs were evaluated on the way. */
-    tt_eval_result on_train, on_test;
-    TT_CHECK(tt_evaluate(&on_train, model, spec->loss, data->train_x, data->train_y, EVAL_BATCH));
-    TT_CHECK(tt_evaluate(&on_test, model, spec->loss, data->test_x, data->test_y, EVAL_BATCH));
+    TT_CHECK(final_figures(result, model, spec, data));
     result->seconds = now_seconds() - start;
     TT_CHECK(ms_params_snapshot(&final, &params));
     result->min_weight_change = min_relative_change(&params, initial, final);
@@ -593,12 +611,6 @@ tt_status ms_train(ms_result *result, const ms_spec *milestone, size_t run, cons
     result->initial = initial;
     result->final = final;
     initial = final = NULL;
-    result->train_loss = on_train.loss;
-    result->test_loss = on_test.loss;
-    result->train_accuracy = on_train.accuracy;
-    result->test_accuracy = on_test.accuracy;
-    result->train_correct = correct_count(on_train.accuracy, result->n_train);
-    result->test_correct = correct_count(on_test.accuracy, result->n_test);
     result->samples_per_second =
         result->train_seconds > 0
             ? (double)result->epochs * (double)result->n_train / result->train_seconds
@@ -643,20 +655,11 @@ tt_status ms_evaluate(ms_result *result, const ms_spec *milestone, size_t run,
     TT_CHECK(spec->build(&model, &init_rng));
     TT_CHECK(tt_layer_parameters(model, &params));
     TT_CHECK(ms_params_load(&params, saved->final, saved->count));
-    tt_layer_set_training(model, false);
     result->parameters = saved->count;
     result->n_train = rows_of(data->train_x);
     result->n_test = rows_of(data->test_x);
-    tt_eval_result on_train, on_test;
-    TT_CHECK(tt_evaluate(&on_train, model, spec->loss, data->train_x, data->train_y, EVAL_BATCH));
-    TT_CHECK(tt_evaluate(&on_test, model, spec->loss, data->test_x, data->test_y, EVAL_BATCH));
+    TT_CHECK(final_figures(result, model, spec, data));
     result->min_weight_change = min_relative_change(&params, saved->initial, saved->final);
-    result->train_loss = on_train.loss;
-    result->test_loss = on_test.loss;
-    result->train_accuracy = on_train.accuracy;
-    result->test_accuracy = on_test.accuracy;
-    result->train_correct = correct_count(on_train.accuracy, result->n_train);
-    result->test_correct = correct_count(on_test.accuracy, result->n_test);
 
 cleanup:
     tt_params_release(&params);
