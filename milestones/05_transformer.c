@@ -159,16 +159,19 @@ static tt_status lm_finish(lm_run *lm, ms_result *r)
 }
 
 /* A model of cfg holding saved's final values (--evaluate), its weight change measured
- * from saved's two copies as lm_finish measures a trained one. */
-static tt_status lm_load(lm_run *lm, const tt_gpt_config *cfg, const ms_saved *saved,
-                         ms_result *r)
+ * as lm_finish measures a trained one, from saved's initial values and from the seed's
+ * (ms_least_change). */
+static tt_status lm_load(lm_run *lm, const tt_gpt_config *cfg, uint64_t seed,
+                         const ms_saved *saved, ms_result *r)
 {
-    tt_status st = lm_open(lm, cfg, 0.0f, 0);
+    tt_status st = lm_open(lm, cfg, 0.0f, seed);
     if (st == TT_OK)
         st = ms_params_load(&lm->params, saved->final, saved->count);
     if (st != TT_OK)
         return st;
-    r->min_weight_change = min_change(&lm->params, saved->initial, saved->final);
+    r->min_weight_change =
+        ms_least_change(min_change(&lm->params, saved->initial, saved->final),
+                        min_change(&lm->params, lm->before, saved->final));
     r->parameters = saved->count;
     return TT_OK;
 }
@@ -382,7 +385,6 @@ static tt_status evaluate_reversal(ms_result *r, const ms_spec *milestone, size_
 {
     (void)milestone;
     (void)run;
-    (void)options;
     tt_status st = TT_OK;
     lm_run lm;
     memset(&lm, 0, sizeof lm);
@@ -394,7 +396,7 @@ static tt_status evaluate_reversal(ms_result *r, const ms_spec *milestone, size_
     }
     TT_CHECK(tt_tensor_to_array(data->train_x, train, REV_TRAIN * REV_LEN));
     TT_CHECK(tt_tensor_to_array(data->test_x, test, REV_TEST * REV_LEN));
-    TT_CHECK(lm_load(&lm, &rev_config, saved, r));
+    TT_CHECK(lm_load(&lm, &rev_config, options->seed, saved, r));
     TT_CHECK(reversal_final(r, lm.gpt, train, test));
 cleanup:
     lm_close(&lm);
@@ -691,7 +693,7 @@ static tt_status evaluate_text(ms_result *r, const ms_spec *milestone, size_t ru
     lm_run lm;
     memset(&lm, 0, sizeof lm);
     TT_CHECK(text_corpus_open(&corpus, r, options));
-    TT_CHECK(lm_load(&lm, &corpus.cfg, saved, r));
+    TT_CHECK(lm_load(&lm, &corpus.cfg, options->seed, saved, r));
     TT_CHECK(text_final(r, lm.gpt, &corpus));
 cleanup:
     lm_close(&lm);

@@ -642,6 +642,7 @@ tt_status ms_evaluate(ms_result *result, const ms_spec *milestone, size_t run,
     tt_status st = TT_OK;
     const ms_run_spec *spec = &milestone->runs[run];
     tt_layer *model = NULL;
+    float *seeded = NULL;
     tt_params params;
     tt_params_init(&params);
     tt_rng init_rng;
@@ -654,17 +655,28 @@ tt_status ms_evaluate(ms_result *result, const ms_spec *milestone, size_t run,
 
     TT_CHECK(spec->build(&model, &init_rng));
     TT_CHECK(tt_layer_parameters(model, &params));
+    TT_CHECK(ms_params_snapshot(&seeded, &params));
     TT_CHECK(ms_params_load(&params, saved->final, saved->count));
     result->parameters = saved->count;
     result->n_train = rows_of(data->train_x);
     result->n_test = rows_of(data->test_x);
     TT_CHECK(final_figures(result, model, spec, data));
-    result->min_weight_change = min_relative_change(&params, saved->initial, saved->final);
+    result->min_weight_change = ms_least_change(
+        min_relative_change(&params, saved->initial, saved->final),
+        min_relative_change(&params, seeded, saved->final));
 
 cleanup:
+    free(seeded);
     tt_params_release(&params);
     tt_layer_free(model);
     return st;
+}
+
+double ms_least_change(double from_saved, double from_seed)
+{
+    if (isnan(from_saved) || isnan(from_seed))
+        return NAN;
+    return from_saved < from_seed ? from_saved : from_seed;
 }
 
 /* ----------------------------------------------------------------- metrics */

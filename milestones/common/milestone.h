@@ -196,10 +196,18 @@ tt_status ms_train(ms_result *result, const ms_spec *milestone, size_t run, cons
                    const ms_options *options, ms_epoch *history, bool show);
 
 /* Measure the saved parameters of model `run` as ms_train measures a model it trained
- * (the run's evaluate hook, else build, ms_params_load, tt_evaluate on both splits,
- * min_weight_change from saved->initial and saved->final). Fills *result. */
+ * (the run's evaluate hook, else build, ms_params_load, tt_evaluate on both splits).
+ * min_weight_change: ms_least_change of the change from saved->initial and the change
+ * from the initial values this build draws from the seed. Fills *result. */
 tt_status ms_evaluate(ms_result *result, const ms_spec *milestone, size_t run,
                       const ms_data *data, const ms_options *options, const ms_saved *saved);
+
+/* The weight change an evaluation reports: the smaller of the change from the saved
+ * initial values and the change from the seed's (NaN if either is). Either alone could
+ * be fooled: saved initial values are written by the run's process, and a framework
+ * whose initialisation differs from the specified one starts elsewhere than the seed
+ * says; a tensor that never moved has one of the two near 0 either way. */
+double ms_least_change(double from_saved, double from_seed);
 
 /* ------------------------------------------------------- common/params.c */
 
