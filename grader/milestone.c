@@ -10,13 +10,20 @@
  *     <work>/ms-*.o                the program's objects (trusted; compiled here once)
  *     <work>/<program>             the program linked with the student's objects
  *     <work>/reference/<program>   linked with the reference objects (or from the cache)
- *     <work>/run-reference/, <work>/run-student/   each run's working directory, where
- *                                  the program writes result.json for tito to read
+ *     <work>/reference-runs/N/, <work>/student-runs/N/   each run's working directory,
+ *                                  where the program writes result.json for tito to read
+ *                                  (the student's judged run also params.bin)
+ *     <work>/evaluation/           the reference's program measuring that params.bin
  *
- * The student's program never sees <work>/kit, <work>/reference, the reference's run,
+ * The student's program never sees <work>/kit, <work>/reference, the reference's runs,
  * the kit, the cache nor the caller's hidden paths; it may write only in its run
  * directory. Its result file is read like a probe's transcript: a regular file (no
- * link), capped, every field checked; anything off is "no result", never a guess.
+ * link), capped, every field checked; anything off is "no result", never a guess. And
+ * the figures the bars judge are not its own: the reference's program measures the
+ * parameters it saved (remeasure).
+ *
+ * The likely causes of a miss are in milestone_causes.c, the receipts in
+ * milestone_receipt.c.
  *
  * The reference runs first, in the same tito run: its wall time sets the student's
  * time limit, and the time ratio is its training time over the student's (higher is
@@ -83,14 +90,6 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static const tito_module *module_numbered(int number)
-{
-    for (size_t i = 0; i < tito_module_count; i++)
-        if (tito_modules[i].number == number)
-            return &tito_modules[i];
-    return NULL;
 }
 
 /* ------------------------------------------------------------ the table */
@@ -170,7 +169,7 @@ size_t tito_milestone_missing_modules(const tito_module **missing, size_t max,
 {
     size_t n = 0;
     for (int k = m->first_module; k <= m->last_module; k++) {
-        const tito_module *mod = module_numbered(k);
+        const tito_module *mod = tito_module_numbered(k);
         if (!mod)
             continue;
         tito_module_files f;
@@ -209,8 +208,7 @@ static tt_status set_problem(tito_milestone_report *rep, const char *fmt, ...)
     return rep->problem ? TT_OK : nomem();
 }
 
-/* A number or null (NaN); false for anything else. */
-static bool number_or_null(const json_t *v, double *out)
+bool tito_milestone_number(const json_t *v, double *out)
 {
     if (json_is_number(v)) {
         *out = json_number_value(v);
@@ -275,9 +273,9 @@ static tt_status read_models(tito_milestone_report *rep, const json_t *runs, boo
             const json_t *epoch = json_object_get(rec, "epoch");
             if (!json_is_object(rec) || !json_is_integer(epoch) ||
                 json_integer_value(epoch) != (json_int_t)e + 1 ||
-                !number_or_null(json_object_get(rec, "loss"), &ep->loss) ||
-                !number_or_null(json_object_get(rec, "train_accuracy"), &ep->train_accuracy) ||
-                !number_or_null(json_object_get(rec, "test_accuracy"), &ep->test_accuracy))
+                !tito_milestone_number(json_object_get(rec, "loss"), &ep->loss) ||
+                !tito_milestone_number(json_object_get(rec, "train_accuracy"), &ep->train_accuracy) ||
+                !tito_milestone_number(json_object_get(rec, "test_accuracy"), &ep->test_accuracy))
                 return set_problem(rep,
                                    RESULT_FILE ": runs[%zu].history[%zu]: expected epoch %zu "
                                                "with loss, train_accuracy and test_accuracy",
@@ -290,13 +288,12 @@ static tt_status read_models(tito_milestone_report *rep, const json_t *runs, boo
     return TT_OK;
 }
 
-/* The metric `key` of a reported run: its value, NaN for null; false when missing. */
-static bool metric_of(const tito_milestone_report *rep, const char *key, double *value)
+bool tito_milestone_metric_value(const tito_milestone_report *rep, const char *key, double *value)
 {
     *value = NAN;
     if (!rep->metrics)
         return false;
-    return number_or_null(json_object_get(rep->metrics, key), value);
+    return tito_milestone_number(json_object_get(rep->metrics, key), value);
 }
 
 /* Read <run dir>/result.json into rep, strictly. A file that is not there, not a
@@ -394,26 +391,26 @@ static tt_status read_result(tito_milestone_report *rep, const char *run_dir,
     json_t *value;
     json_object_foreach((json_t *)metrics, key, value) {
         double v;
-        if (!number_or_null(value, &v))
+        if (!tito_milestone_number(value, &v))
             return set_problem(rep, RESULT_FILE ": metrics.%s: expected a number or null", key);
     }
     rep->metrics = metrics;
     for (size_t i = 0; i < m->n_bars; i++) {
         double v;
         if (strcmp(m->bars[i].metric, "time_ratio") != 0 &&
-            !metric_of(rep, m->bars[i].metric, &v))
+            !tito_milestone_metric_value(rep, m->bars[i].metric, &v))
             return set_problem(rep, RESULT_FILE ": metrics.%s: missing (a bar's metric)",
                                m->bars[i].metric);
     }
     static const char *const required[] = {"train_seconds", "live_allocations_at_end"};
     for (size_t i = 0; i < 2; i++) {
         double v;
-        if (!metric_of(rep, required[i], &v))
+        if (!tito_milestone_metric_value(rep, required[i], &v))
             return set_problem(rep, RESULT_FILE ": metrics.%s: missing", required[i]);
     }
-    metric_of(rep, "train_seconds", &rep->train_seconds);
-    metric_of(rep, "live_allocations_at_end", &rep->live_allocations);
-    if (!metric_of(rep, "samples_per_second", &rep->samples_per_second))
+    tito_milestone_metric_value(rep, "train_seconds", &rep->train_seconds);
+    tito_milestone_metric_value(rep, "live_allocations_at_end", &rep->live_allocations);
+    if (!tito_milestone_metric_value(rep, "samples_per_second", &rep->samples_per_second))
         rep->samples_per_second = NAN;
     bool ok = false;
     st = read_models(rep, json_object_get(root, "runs"), &ok);
@@ -837,7 +834,7 @@ static tt_status build_reference(tito_build *b, tito_milestone_result *res, cons
     for (size_t i = 0; i < n; i++)
         inputs[k_in++] = objs[i];
     for (int k = m->first_module; k <= m->last_module && r < 32; k++) {
-        const tito_module *mod = module_numbered(k);
+        const tito_module *mod = tito_module_numbered(k);
         if (!mod)
             continue;
         snprintf(refs[r], sizeof refs[r], "kit/ref/%s.o", mod->name);
@@ -933,7 +930,7 @@ static tt_status build_student(tito_build *b, tito_milestone_result *res, const 
     char names[32][160], own[32][160];
     res->build = TITO_PASS;
     for (int k = m->first_module; k <= m->last_module && res->n_sources < 32; k++) {
-        const tito_module *mod = module_numbered(k);
+        const tito_module *mod = tito_module_numbered(k);
         if (!mod)
             continue;
         size_t i = res->n_sources++;
@@ -1062,9 +1059,9 @@ static void judge(tito_milestone_result *res)
             br->reference = res->reference.reported ? 1.0 : NAN;
         } else {
             if (res->student.reported)
-                metric_of(&res->student, br->bar.metric, &br->value);
+                tito_milestone_metric_value(&res->student, br->bar.metric, &br->value);
             if (res->reference.reported)
-                metric_of(&res->reference, br->bar.metric, &br->reference);
+                tito_milestone_metric_value(&res->reference, br->bar.metric, &br->reference);
         }
         br->met = res->student.reported && tito_milestone_bar_met(&br->bar, br->value);
         all = all && br->met;
@@ -1217,14 +1214,14 @@ static tt_status remeasure(tito_milestone_result *res, tito_build *b, const run_
     json_t *value;
     json_object_foreach((json_t *)metrics, key, value) {
         double measured = NAN, claimed = NAN;
-        if (!number_or_null(value, &measured) || !rep->claimed) {
+        if (!tito_milestone_number(value, &measured) || !rep->claimed) {
             st = rep->claimed ? tt_error_set(TT_ERR_STATE, "internal error: the reference's "
                                                            "evaluation has a bad metrics.%s",
                                              key)
                               : nomem();
             break;
         }
-        if (number_or_null(json_object_get(own, key), &claimed) && disagree(claimed, measured) &&
+        if (tito_milestone_number(json_object_get(own, key), &claimed) && disagree(claimed, measured) &&
             json_object_set(rep->claimed, key, json_object_get(own, key)) != 0) {
             st = nomem();
             break;
@@ -1422,571 +1419,4 @@ void tito_milestone_result_free(tito_milestone_result *r)
     free(r->tito_version);
     free(r->commit);
     free(r);
-}
-
-/* ------------------------------------------------------------ explaining a miss */
-
-const char *tito_milestone_shortfall(char *buf, size_t size, const tito_milestone_bar *b,
-                                     double value)
-{
-    if (!isfinite(value)) {
-        snprintf(buf, size, "not a number");
-        return buf;
-    }
-    bool above = strcmp(b->comparison, "<=") == 0;
-    double gap = above ? value - b->bar : b->bar - value;
-    if (gap < 0)
-        gap = 0;
-    if (tito_milestone_metric_is_accuracy(b->metric))
-        snprintf(buf, size, "%.1f points %s", 100.0 * gap, above ? "over" : "short");
-    else
-        snprintf(buf, size, "%.3g %s", gap, above ? "over" : "short");
-    return buf;
-}
-
-/* What a model that learned nothing gets on the test split, from its loss: binary
- * cross-entropy is two balanced classes; the course's cross-entropy classifiers read the
- * ten digits. */
-static double chance_of(const tito_milestone_model *mod)
-{
-    return mod && strcmp(mod->loss, "cross_entropy") == 0 ? 0.1 : 0.5;
-}
-
-/* The symptoms of docs/milestones.md's table, in its words. */
-static const char cause_not_written[] =
-    "a function of a module in this milestone's range is not written yet, or returned an "
-    "error: the program's message above names it (with file and line); `tito module test` "
-    "on that module shows which checks fail";
-static const char cause_crash[] =
-    "a memory error in your modules (a bad pointer, a double free, an overflowing buffer): "
-    "`tito grade` on each module of the range runs Valgrind and names the line";
-static const char cause_slow[] =
-    "an endless loop, or an operation far slower than it should be (a matmul through "
-    "tt_tensor_get, a copy in an inner loop): `tito grade` on each module shows its speed";
-static const char cause_memory[] =
-    "memory that grows every step: tensors of each batch never freed (a leak in a loop), "
-    "or a graph that is never released after backward";
-static const char cause_nan[] =
-    "numerical overflow (a loss or a measurement that is not a number): module 02's "
-    "sigmoid for large |x| (the stable form), module 04's BCE clamping and cross-entropy's "
-    "log-sum-exp";
-static const char cause_no_gradient[] =
-    "no gradient reaches any weight (every weight tensor kept its initial value): "
-    "tt_backward (module 05) never runs or stops early, or the ops forget to record "
-    "themselves (each ends with tt_autograd_record); tt_train_step (module 07) must call "
-    "backward before the optimizer's step";
-static const char cause_cut_graph[] =
-    "the graph is cut after the first layer (some weight tensor never moved while the "
-    "others learned): one op (an activation, a reshape) makes a fresh tensor without "
-    "recording itself, so the layers before it never learn. After one tt_train_step, "
-    "the first Linear's weight must have a .grad";
-static const char cause_wrong_sign[] =
-    "gradients with the wrong sign (gradient ascent: the loss climbs from the first epoch "
-    "on and the accuracy ends at or below chance): a backward function's sign in module 05 "
-    "(sub, matmul, sigmoid, tanh, BCE, cross-entropy), or an optimizer that adds lr * grad "
-    "instead of subtracting it (module 06)";
-static const char cause_piling_up[] =
-    "gradients pile up from step to step, or the learning rate is effectively far too "
-    "high (the weights grew more than tenfold): tt_optimizer_zero_grad (module 06) must "
-    "zero every parameter's grad and tt_train_step zero them before the forward; the "
-    "update is p -= lr * v (Adam: bias correction 1 - beta^t with t from 1)";
-static const char cause_too_small[] =
-    "the update barely moves the weights (less than 1% over the whole training): a "
-    "learning rate far too small (is lr read from the options?), or an update applied to a "
-    "copy instead of the parameter tensors in place";
-static const char cause_single_layer[] =
-    "one linear layer cannot beat 75% on XOR: the \"single layer\" is not one. Sequential "
-    "(module 03) must run every layer appended, in order, and Linear compute x W + b";
-static const char cause_peeking[] =
-    "the model sees what it is asked to predict (a loss below what any model can learn "
-    "from the past alone, while generating, which has no future to read, fails): the "
-    "causal mask is missing, inverted or ignored. tt_causal_mask (module 12) must allow "
-    "query i only the keys j <= i, tt_masked_softmax give blocked keys a weight of "
-    "exactly 0, and the GPT (module 13) pass its mask to every block";
-static const char cause_disagree[] =
-    "your program's own measurement disagrees with the reference's measurement of the very "
-    "parameters it trained (under the bar): your forward pass is not the one the modules "
-    "specify. Look at evaluation mode (tt_layer_set_training: Dropout off, BatchNorm's "
-    "running statistics), at the order of tt_layer_parameters, and at tt_evaluate (module "
-    "07); `tito grade` on the modules of the range shows which part differs";
-static const char cause_not_enough[] =
-    "your modules train, but not as well as the reference (compare the epochs above with "
-    "its figures): `tito grade` on each module of the range localises what differs; the "
-    "milestone says only that the parts do not yet work together";
-
-size_t tito_milestone_causes(const char **causes, size_t max, const tito_milestone_result *r)
-{
-    size_t n = 0;
-#define ADD(c)                                                                               \
-    do {                                                                                     \
-        if (n < max)                                                                         \
-            causes[n++] = (c);                                                               \
-    } while (0)
-    if (r->outcome == TITO_MILESTONE_REACHED || r->outcome == TITO_MILESTONE_NOT_BUILT)
-        return 0;
-    const tito_milestone_report *s = &r->student;
-    if (r->outcome == TITO_MILESTONE_NO_RESULT) {
-        switch (s->end) {
-        case TITO_SANDBOX_SIGNALED: ADD(cause_crash); break;
-        case TITO_SANDBOX_TIMEOUT:
-        case TITO_SANDBOX_CPU_LIMIT: ADD(cause_slow); break;
-        case TITO_SANDBOX_MEMORY_LIMIT: ADD(cause_memory); break;
-        case TITO_SANDBOX_EXITED:
-            if (s->exit_code == 6 || (s->stderr_tail && strstr(s->stderr_tail, "not implemented")))
-                ADD(cause_not_written);
-            else if (s->exit_code == 5)
-                ADD(cause_memory);
-            break;
-        default: break;
-        }
-        return n;
-    }
-
-    /* The run's own figures that the reference's measurement of its parameters
-     * contradicts: a loss it measured far under the reference's is a model that reads
-     * its answers (the reference's forward has the causal mask), which explains the
-     * rest; any other difference is a forward pass unlike the specified one, and the
-     * symptoms below may say more. */
-    bool peeked = false, differs = false;
-    for (size_t i = 0; i < r->n_bars; i++) {
-        double own = NAN;
-        const json_t *claim = json_object_get(s->claimed, r->bars[i].bar.metric);
-        if (!claim || !number_or_null(claim, &own))
-            continue;
-        differs = true;
-        if (strstr(r->bars[i].bar.metric, "loss") && own < 0.5 * r->bars[i].value)
-            peeked = true;
-    }
-    if (peeked) {
-        ADD(cause_peeking);
-        return n;
-    }
-    if (differs)
-        ADD(cause_disagree);
-
-    /* Missed: read the symptoms from the main accuracy bar and its model's metrics
-     * (the bar's metric with "test_accuracy" cut off is the model's prefix). */
-    const tito_milestone *m = r->milestone;
-    const tito_milestone_bar *acc_bar = NULL;
-    for (size_t i = 0; i < m->n_bars && !acc_bar; i++)
-        if (strcmp(m->bars[i].comparison, ">=") == 0 &&
-            tito_milestone_metric_is_accuracy(m->bars[i].metric))
-            acc_bar = &m->bars[i];
-    char prefix[64] = "";
-    if (acc_bar) {
-        const char *at = strstr(acc_bar->metric, "test_accuracy");
-        if (at && (size_t)(at - acc_bar->metric) < sizeof prefix)
-            snprintf(prefix, sizeof prefix, "%.*s", (int)(at - acc_bar->metric), acc_bar->metric);
-    }
-    char key[128];
-    double acc = NAN, change = NAN, loss = NAN;
-    if (acc_bar)
-        metric_of(s, acc_bar->metric, &acc);
-    double ref_change = NAN;
-    snprintf(key, sizeof key, "%smin_weight_change", prefix);
-    metric_of(s, key, &change);
-    metric_of(&r->reference, key, &ref_change);
-    snprintf(key, sizeof key, "%sfinal_loss", prefix);
-    metric_of(s, key, &loss);
-    /* The loss over the epochs of that model: gradient ascent makes it climb from the
-     * first epoch to the last and never dip below where it started (measured with
-     * tests/milestones/mutants.c: x3 to x4000), where gradients that pile up make it
-     * dip first or wander. */
-    bool climbs = false;
-    const tito_milestone_model *model = NULL;
-    for (size_t i = 0; i < s->n_models; i++) {
-        const tito_milestone_model *mod = &s->models[i];
-        char want[80];
-        snprintf(want, sizeof want, "%s%s", mod->key, mod->key[0] ? "_" : "");
-        if (strcmp(want, prefix) != 0)
-            continue;
-        model = mod;
-        if (mod->n_history < 2)
-            continue;
-        double first = mod->history[0].loss, last = mod->history[mod->n_history - 1].loss;
-        double lo = first, hi = first;
-        for (size_t e = 0; e < mod->n_history; e++) {
-            double l = mod->history[e].loss;
-            lo = l < lo ? l : lo;
-            hi = l > hi ? l : hi;
-        }
-        climbs = isfinite(first) && isfinite(last) && first > 0 && last > 2.0 * first &&
-                 lo >= 0.8 * first && last >= 0.8 * hi;
-    }
-    double chance = chance_of(model);
-
-    if (!isfinite(loss) || (acc_bar && !isfinite(acc)) || !isfinite(change))
-        ADD(cause_nan);
-    if (isfinite(change) && change < 1e-7) {
-        if (isfinite(acc) && acc <= chance + 0.1)
-            ADD(cause_no_gradient);
-        else
-            ADD(cause_cut_graph);
-    } else if ((climbs && isfinite(acc) && acc <= chance + 0.1) ||
-               (isfinite(acc) && acc < 0.5 * chance)) {
-        ADD(cause_wrong_sign);
-    } else if (isfinite(change) && change > 10.0) {
-        ADD(cause_piling_up);
-    } else if (isfinite(change) && change < 0.01 && !(change >= 0.1 * ref_change)) {
-        /* Not when the reference moves as little (milestone 5's LayerNorm gains). */
-        ADD(cause_too_small);
-    }
-    /* A floor on a loss (milestones.def) is missed only by a model that reads its
-     * answers. */
-    for (size_t i = 0; i < r->n_bars; i++)
-        if (!r->bars[i].met && strcmp(r->bars[i].bar.comparison, ">=") == 0 &&
-            strstr(r->bars[i].bar.metric, "loss"))
-            ADD(cause_peeking);
-    for (size_t i = 0; i < r->n_bars; i++)
-        if (!r->bars[i].met && strcmp(r->bars[i].bar.comparison, "<=") == 0 &&
-            strstr(r->bars[i].bar.metric, "single_layer"))
-            ADD(cause_single_layer);
-    if (n == 0)
-        ADD(cause_not_enough);
-    return n;
-#undef ADD
-}
-
-/* ------------------------------------------------------------ receipts */
-
-static json_t *jstr(const char *s)
-{
-    if (!s)
-        return json_null();
-    char *clean = tito_utf8_dup(s);
-    json_t *j = clean ? json_string(clean) : NULL;
-    free(clean);
-    return j;
-}
-
-static json_t *jnum(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-static void put(json_t *obj, const char *key, json_t *value, int *bad)
-{
-    if (!value || json_object_set_new(obj, key, value) != 0)
-        *bad = 1;
-}
-
-static double rounded(double x, double scale)
-{
-    return isfinite(x) ? round(x * scale) / scale : x;
-}
-
-static json_t *run_json(const tito_milestone_report *rep)
-{
-    json_t *o = json_object();
-    int bad = !o;
-    if (bad)
-        return NULL;
-    put(o, "ran", json_boolean(rep->ran), &bad);
-    put(o, "reported", json_boolean(rep->reported), &bad);
-    put(o, "end", rep->ran ? json_string(tito_sandbox_end_name(rep->end)) : json_null(), &bad);
-    put(o, "exit_code", json_integer(rep->ran ? rep->exit_code : -1), &bad);
-    put(o, "signal", json_integer(rep->signal), &bad);
-    put(o, "wall_s", jnum(rounded(rep->wall_seconds, 1e4)), &bad);
-    put(o, "cpu_s", jnum(rounded(rep->cpu_seconds, 1e4)), &bad);
-    put(o, "problem", jstr(rep->problem), &bad);
-    put(o, "stderr_tail", jstr(rep->stderr_tail), &bad);
-    put(o, "live_allocations_at_end", jnum(rep->live_allocations), &bad);
-    put(o, "metrics", rep->metrics ? json_deep_copy(rep->metrics) : json_null(), &bad);
-    put(o, "remeasured", json_boolean(rep->remeasured), &bad);
-    put(o, "claimed", rep->claimed ? json_deep_copy(rep->claimed) : json_null(), &bad);
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-static void format_utc(char *buf, size_t size, time_t t)
-{
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(buf, size, "1970-01-01T00:00:00Z");
-}
-
-tt_status tito_milestone_receipt_to_json(json_t **out, const tito_milestone_result *r,
-                                         time_t created_at)
-{
-    *out = NULL;
-    const tito_milestone *m = r->milestone;
-    if (created_at == 0)
-        created_at = time(NULL);
-    char when[32];
-    format_utc(when, sizeof when, created_at);
-    json_t *o = json_object(), *bars = json_array(), *modules = json_array();
-    json_t *time_o = json_object(), *build = json_object(), *prov = json_object();
-    json_t *sources = json_object(), *limits = json_object(), *timings = json_object();
-    int bad = !o || !bars || !modules || !time_o || !build || !prov || !sources || !limits ||
-              !timings;
-    if (bad) {
-        json_decref(o);
-        json_decref(bars);
-        json_decref(modules);
-        json_decref(time_o);
-        json_decref(build);
-        json_decref(prov);
-        json_decref(sources);
-        json_decref(limits);
-        json_decref(timings);
-        return nomem();
-    }
-    for (int k = m->first_module; k <= m->last_module; k++) {
-        const tito_module *mod = module_numbered(k);
-        if (mod && json_array_append_new(modules, json_string(mod->slug)) != 0)
-            bad = 1;
-    }
-    for (size_t i = 0; i < r->n_bars; i++) {
-        const tito_milestone_bar_result *br = &r->bars[i];
-        json_t *bj = json_pack("{s:s, s:s, s:f, s:o, s:o, s:b}", "metric", br->bar.metric,
-                               "comparison", br->bar.comparison, "bar", br->bar.bar, "value",
-                               jnum(br->value), "reference", jnum(br->reference), "met", br->met);
-        if (!bj || json_array_append_new(bars, bj) != 0)
-            bad = 1;
-    }
-    put(time_o, "train_s", jnum(rounded(r->student_train_median, 1e6)), &bad);
-    put(time_o, "reference_train_s", jnum(rounded(r->reference_train_median, 1e6)), &bad);
-    put(time_o, "trials", json_integer(r->time_trials), &bad);
-    put(time_o, "ratio", jnum(rounded(r->time_ratio, 1e4)), &bad);
-    put(time_o, "unit", json_string("x reference (reference time / yours: higher is faster)"),
-        &bad);
-    put(time_o, "samples_per_s", jnum(rounded(r->student.samples_per_second, 1)), &bad);
-    put(time_o, "reference_samples_per_s", jnum(rounded(r->reference.samples_per_second, 1)), &bad);
-
-    put(build, "status", json_string(tito_verdict_name(r->build)), &bad);
-    put(build, "module", r->build_module ? json_string(r->build_module->slug) : json_null(), &bad);
-    put(build, "message", jstr(r->build_message), &bad);
-    put(build, "log", jstr(r->build_log), &bad);
-
-    for (size_t i = 0; i < r->n_sources; i++)
-        put(sources, r->sources[i].path, json_string(r->sources[i].hash), &bad);
-    put(limits, "wall_s", jnum(rounded(r->limit_wall_seconds, 1e2)), &bad);
-    put(limits, "cpu_s", json_integer(r->limit_cpu_seconds), &bad);
-    put(limits, "mem_mb", json_integer(r->limit_mem_mb), &bad);
-    put(prov, "commit", jstr(r->commit), &bad);
-    put(prov, "dirty", json_boolean(r->dirty), &bad);
-    put(prov, "sources", sources, &bad);
-    put(prov, "milestone", json_string(r->milestone_hash[0] ? r->milestone_hash : ""), &bad);
-    put(prov, "reference", json_string(r->reference_hash[0] ? r->reference_hash : ""), &bad);
-    put(prov, "reference_cached", json_boolean(r->reference_cached), &bad);
-    put(prov, "tito", jstr(r->tito_version), &bad);
-    put(prov, "compiler", jstr(r->compiler), &bad);
-    put(prov, "seed", r->reference.reported ? json_integer((json_int_t)r->reference.seed)
-                                             : json_null(),
-        &bad);
-    put(prov, "epochs", r->reference.reported ? json_integer(r->reference.epochs) : json_null(),
-        &bad);
-    put(prov, "limits", limits, &bad);
-    put(prov, "isolation", jstr(r->isolation), &bad);
-    put(timings, "build_s", jnum(rounded(r->seconds_build, 1e3)), &bad);
-    put(timings, "run_s", jnum(rounded(r->seconds_run, 1e3)), &bad);
-
-    put(o, "schema", json_string(TITO_RECEIPT_SCHEMA), &bad);
-    put(o, "kind", json_string(TITO_MILESTONE_RECEIPT_KIND), &bad);
-    put(o, "milestone", json_integer(m->number), &bad);
-    put(o, "slug", json_string(m->slug), &bad);
-    put(o, "title", json_string(m->title), &bad);
-    put(o, "year", json_integer(m->year), &bad);
-    put(o, "modules", modules, &bad);
-    put(o, "created_at", json_string(when), &bad);
-    put(o, "outcome", json_string(tito_milestone_outcome_name(r->outcome)), &bad);
-    put(o, "reached", json_boolean(r->outcome == TITO_MILESTONE_REACHED), &bad);
-    put(o, "bars", bars, &bad);
-    put(o, "time", time_o, &bad);
-    put(o, "build", build, &bad);
-    put(o, "run", run_json(&r->student), &bad);
-    put(o, "reference_run", run_json(&r->reference), &bad);
-    put(o, "provenance", prov, &bad);
-    put(o, "timings", timings, &bad);
-    if (bad) {
-        json_decref(o);
-        return nomem();
-    }
-    *out = o;
-    return TT_OK;
-}
-
-tt_status tito_milestone_receipt_write(const char *path, const tito_milestone_result *r,
-                                       time_t created_at)
-{
-    json_t *j = NULL;
-    tt_status st = tito_milestone_receipt_to_json(&j, r, created_at);
-    if (st != TT_OK)
-        return st;
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
-    json_decref(j);
-    if (!text)
-        return nomem();
-    const char *slash = strrchr(path, '/');
-    if (slash && slash != path) {
-        char dir[4096];
-        int n = snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-        if (n < 0 || (size_t)n >= sizeof dir)
-            st = tt_error_set(TT_ERR_IO, "path too long: %s", path);
-        else
-            st = tito_mkdirs(dir);
-    }
-    size_t n = strlen(text);
-    char *with_nl = st == TT_OK ? realloc(text, n + 2) : NULL;
-    if (st == TT_OK && !with_nl)
-        st = nomem();
-    if (with_nl) {
-        text = with_nl;
-        text[n] = '\n';
-        text[n + 1] = '\0';
-        st = tito_file_write_atomic(path, text, n + 1, 0644);
-    }
-    free(text);
-    return st;
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static tt_status bad_receipt(const char *origin, const char *field, const char *fmt, ...)
-{
-    char reason[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    return tt_error_set(TT_ERR_FORMAT, "receipt %s: %s: %s", origin, field, reason);
-}
-
-static bool utc_text(const char *s)
-{
-    int y, mo, d, h, mi, se;
-    char z = 0;
-    return strlen(s) == 20 &&
-           sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &z) == 7 &&
-           z == 'Z' && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 &&
-           se <= 60 && y >= 1970;
-}
-
-tt_status tito_milestone_receipt_parse(tito_milestone_receipt *out, const char *text, size_t len,
-                                       const char *origin)
-{
-    memset(out, 0, sizeof *out);
-    out->time_ratio = NAN;
-    if (!origin)
-        origin = "(text)";
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return tt_error_set(TT_ERR_FORMAT, "receipt %s: not JSON (line %d: %s)", origin, jerr.line,
-                            jerr.text);
-    tt_status st = TT_OK;
-    const json_t *schema = json_object_get(root, "schema"), *kind = json_object_get(root, "kind");
-    const json_t *number = json_object_get(root, "milestone");
-    const json_t *slug = json_object_get(root, "slug");
-    const json_t *outcome = json_object_get(root, "outcome");
-    const json_t *reached = json_object_get(root, "reached");
-    const json_t *created = json_object_get(root, "created_at");
-    const json_t *bars = json_object_get(root, "bars"), *time_o = json_object_get(root, "time");
-    const tito_milestone *m = NULL;
-    if (!json_is_object(root)) {
-        st = bad_receipt(origin, "(top)", "expected an object");
-        goto cleanup;
-    }
-    if (!json_is_string(schema) || strcmp(json_string_value(schema), TITO_RECEIPT_SCHEMA) != 0) {
-        st = bad_receipt(origin, "schema", "expected \"%s\"", TITO_RECEIPT_SCHEMA);
-        goto cleanup;
-    }
-    if (!json_is_string(kind) ||
-        strcmp(json_string_value(kind), TITO_MILESTONE_RECEIPT_KIND) != 0) {
-        st = bad_receipt(origin, "kind", "expected \"%s\"", TITO_MILESTONE_RECEIPT_KIND);
-        goto cleanup;
-    }
-    if (!json_is_integer(number) || !(m = tito_milestone_find((int)json_integer_value(number)))) {
-        st = bad_receipt(origin, "milestone", "expected the number of a milestone of this tito");
-        goto cleanup;
-    }
-    if (!json_is_string(slug) || strcmp(json_string_value(slug), m->slug) != 0) {
-        st = bad_receipt(origin, "slug", "expected \"%s\" for milestone %d", m->slug, m->number);
-        goto cleanup;
-    }
-    out->number = m->number;
-    snprintf(out->slug, sizeof out->slug, "%s", m->slug);
-    bool known = false;
-    for (int k = TITO_MILESTONE_REACHED; k <= TITO_MILESTONE_NO_RESULT && !known; k++)
-        if (json_is_string(outcome) &&
-            strcmp(json_string_value(outcome),
-                   tito_milestone_outcome_name((tito_milestone_outcome)k)) == 0) {
-            out->outcome = (tito_milestone_outcome)k;
-            known = true;
-        }
-    if (!known) {
-        st = bad_receipt(origin, "outcome",
-                         "expected \"reached\", \"missed\", \"build-failed\" or \"no-result\"");
-        goto cleanup;
-    }
-    out->reached = out->outcome == TITO_MILESTONE_REACHED;
-    if (!json_is_boolean(reached) || json_is_true(reached) != out->reached) {
-        st = bad_receipt(origin, "reached", "expected %s (the outcome is \"%s\")",
-                         out->reached ? "true" : "false",
-                         tito_milestone_outcome_name(out->outcome));
-        goto cleanup;
-    }
-    if (!json_is_string(created) || !utc_text(json_string_value(created))) {
-        st = bad_receipt(origin, "created_at", "expected a UTC time like \"2026-11-26T12:04:05Z\"");
-        goto cleanup;
-    }
-    snprintf(out->created_at, sizeof out->created_at, "%s", json_string_value(created));
-    if (!json_is_array(bars) || json_array_size(bars) != m->n_bars) {
-        st = bad_receipt(origin, "bars", "expected %zu entries, one per bar of milestones.def",
-                         m->n_bars);
-        goto cleanup;
-    }
-    bool all_met = true;
-    for (size_t i = 0; i < m->n_bars; i++) {
-        const json_t *bj = json_array_get(bars, i);
-        tito_milestone_bar_result *br = &out->bars[i];
-        br->bar = m->bars[i];
-        const json_t *metric = json_object_get(bj, "metric");
-        const json_t *cmp = json_object_get(bj, "comparison");
-        const json_t *bar = json_object_get(bj, "bar"), *met = json_object_get(bj, "met");
-        char field[32];
-        snprintf(field, sizeof field, "bars[%zu]", i);
-        if (!json_is_object(bj) || !json_is_string(metric) || !json_is_string(cmp) ||
-            !json_is_number(bar) || strcmp(json_string_value(metric), m->bars[i].metric) != 0 ||
-            strcmp(json_string_value(cmp), m->bars[i].comparison) != 0 ||
-            json_number_value(bar) != m->bars[i].bar) {
-            st = bad_receipt(origin, field, "expected the bar %s %s %g of milestones.def",
-                             m->bars[i].metric, m->bars[i].comparison, m->bars[i].bar);
-            goto cleanup;
-        }
-        if (!number_or_null(json_object_get(bj, "value"), &br->value) ||
-            !number_or_null(json_object_get(bj, "reference"), &br->reference) ||
-            !json_is_boolean(met)) {
-            st = bad_receipt(origin, field, "value and reference: numbers or null; met: a boolean");
-            goto cleanup;
-        }
-        br->met = json_is_true(met);
-        if (br->met && !tito_milestone_bar_met(&br->bar, br->value)) {
-            st = bad_receipt(origin, field, "says met, but %g is not %s %g", br->value,
-                             br->bar.comparison, br->bar.bar);
-            goto cleanup;
-        }
-        all_met = all_met && br->met;
-    }
-    out->n_bars = m->n_bars;
-    if (out->reached && !all_met) {
-        st = bad_receipt(origin, "reached", "true, but a bar is not met");
-        goto cleanup;
-    }
-    if (!json_is_object(time_o) ||
-        !number_or_null(json_object_get(time_o, "ratio"), &out->time_ratio)) {
-        st = bad_receipt(origin, "time.ratio", "expected a number or null");
-        goto cleanup;
-    }
-cleanup:
-    json_decref(root);
-    if (st != TT_OK) {
-        memset(out, 0, sizeof *out);
-        out->time_ratio = NAN;
-    }
-    return st;
 }

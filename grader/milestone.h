@@ -241,6 +241,12 @@ tt_status tito_milestone_run(tito_milestone_result **out, const tito_kit *kit,
 /* Free a result and everything it owns. NULL does nothing. */
 void tito_milestone_result_free(tito_milestone_result *r);
 
+/* A JSON number into *out, null as NaN: true; false (and *out untouched) otherwise. */
+bool tito_milestone_number(const json_t *v, double *out);
+
+/* The metric `key` of a reported run: its value, NaN for null; false when missing. */
+bool tito_milestone_metric_value(const tito_milestone_report *rep, const char *key, double *value);
+
 /* How far a measured value is from a missed bar, in words, into buf: "47.5 points short"
  * for accuracies, "0.0087 short" or "0.12 over" otherwise, "not a number" for NaN.
  * Returns buf. */

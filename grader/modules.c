@@ -32,3 +32,11 @@ const tito_module *tito_module_find(const char *key)
     }
     return NULL;
 }
+
+const tito_module *tito_module_numbered(int number)
+{
+    for (size_t i = 0; i < tito_module_count; i++)
+        if (tito_modules[i].number == number)
+            return &tito_modules[i];
+    return NULL;
+}

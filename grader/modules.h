@@ -26,4 +26,7 @@ extern const size_t tito_module_count;
  * or NULL when none is. */
 const tito_module *tito_module_find(const char *key);
 
+/* The module numbered `number`, or NULL. */
+const tito_module *tito_module_numbered(int number);
+
 #endif /* TITO_MODULES_H */
