@@ -279,12 +279,21 @@ int cmd_course_verify(int argc, char **argv, tito_context *ctx)
         bool ok = c->outcome == TITO_CLAIM_VERIFIED;
         posted += c->posted;
         unposted += ok && publish && !c->posted;
-        fprintf(f, "  %s%-15s%s %-12s %-16s %.7s  claimed %3d/%-3d", tito_sgr(f, ok ? TITO_STYLE_GREEN : TITO_STYLE_RED),
+        fprintf(f, "  %s%-15s%s %-12s %-16s %.7s  ", tito_sgr(f, ok ? TITO_STYLE_GREEN : TITO_STYLE_RED),
                 tito_claim_outcome_name(c->outcome), tito_sgr(f, TITO_STYLE_RESET),
-                *c->student ? c->student : "?", c->module->slug, c->commit, c->earned, c->possible);
-        if (ok || c->outcome == TITO_CLAIM_MISMATCH)
-            fprintf(f, "  regraded %3d/%-3d", c->regraded_earned, c->regraded_possible);
-        if (c->outcome != TITO_CLAIM_VERIFIED && c->outcome != TITO_CLAIM_MISMATCH && c->message)
+                *c->student ? c->student : "?", c->module ? c->module->slug : c->milestone->slug,
+                c->commit);
+        bool compared = ok || c->outcome == TITO_CLAIM_MISMATCH;
+        if (c->milestone) {
+            fprintf(f, "claimed %s", c->reached ? "reached" : "not reached");
+            if (compared)
+                fprintf(f, "  regraded %s", c->regraded_reached ? "reached" : "not reached");
+        } else {
+            fprintf(f, "claimed %3d/%-3d", c->earned, c->possible);
+            if (compared)
+                fprintf(f, "  regraded %3d/%-3d", c->regraded_earned, c->regraded_possible);
+        }
+        if ((!compared || c->milestone) && c->outcome != TITO_CLAIM_VERIFIED && c->message)
             fprintf(f, "  %s", c->message);
         if (ok && publish)
             fprintf(f, "  %s", c->posted ? "sent" : c->post_message ? c->post_message : "not sent");

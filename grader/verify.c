@@ -73,6 +73,26 @@ static tt_status push_claim(tito_claims *out, const char *key_id, const char *st
     return TT_OK;
 }
 
+static tt_status push_milestone_claim(tito_claims *out, const char *key_id, const char *student,
+                                      const tito_milestone *m, const char *commit, bool reached)
+{
+    tt_status st = push_claim(out, key_id, student, NULL, commit, 0, 0);
+    if (st == TT_OK) {
+        out->v[out->n - 1].milestone = m;
+        out->v[out->n - 1].reached = reached;
+    }
+    return st;
+}
+
+/* The milestone of a slug, or NULL. */
+static const tito_milestone *milestone_of(const char *slug)
+{
+    for (size_t i = 0; slug && i < tito_milestone_count(); i++)
+        if (strcmp(tito_milestone_at(i)->slug, slug) == 0)
+            return tito_milestone_at(i);
+    return NULL;
+}
+
 /* The module of a slug exactly as the table spells it, or NULL. */
 static const tito_module *module_of(const char *slug)
 {
@@ -90,6 +110,7 @@ tt_status tito_claims_from_ranking(tito_claims *out, const json_t *ranking)
         json_t *s = json_array_get(students, i);
         const char *key = json_string_value(json_object_get(s, "key_id"));
         json_t *mods = json_object_get(s, "modules");
+        json_t *milestones = json_object_get(s, "milestones");
         if (!key || !json_is_object(mods))
             continue;
         const char *slug;
@@ -104,6 +125,20 @@ tt_status tito_claims_from_ranking(tito_claims *out, const json_t *ranking)
                 continue;
             tt_status st = push_claim(out, key, NULL, m, commit, (int)json_integer_value(earned),
                                       (int)json_integer_value(possible));
+            if (st != TT_OK) {
+                tito_claims_release(out);
+                return st;
+            }
+        }
+        json_object_foreach(milestones, slug, e) {
+            const char *status = json_string_value(json_object_get(e, "status"));
+            const char *commit = json_string_value(json_object_get(e, "commit"));
+            const tito_milestone *m = milestone_of(slug);
+            json_t *reached = json_object_get(e, "reached");
+            if (!m || !status || strcmp(status, "self-reported") != 0 || !commit ||
+                !is_hex(commit, 40) || !json_is_boolean(reached))
+                continue;
+            tt_status st = push_milestone_claim(out, key, NULL, m, commit, json_is_true(reached));
             if (st != TT_OK) {
                 tito_claims_release(out);
                 return st;
@@ -140,6 +175,28 @@ tt_status tito_claims_read(tito_claims *out, const char *path)
         const char *student = NULL, *key = NULL, *slug = NULL, *commit = NULL;
         json_int_t earned = 0, possible = 0;
         json_error_t e;
+        if (json_object_get(c, "milestone")) {
+            int reached = 0;
+            if (json_unpack_ex(c, &e, JSON_STRICT, "{s?s, s?s, s:s, s:s, s:b}", "student", &student,
+                               "key_id", &key, "milestone", &slug, "commit", &commit, "reached",
+                               &reached) != 0) {
+                st = tt_error_set(TT_ERR_FORMAT, "claims %s: claims[%zu]: %s", path, i, e.text);
+                goto cleanup;
+            }
+            const tito_milestone *m = milestone_of(slug);
+            const char *bad = !student && !key ? "a student or a key_id is required"
+                            : key && !is_hex(key, 64) ? "key_id: expected 64 lower-case hex digits"
+                            : !m ? "milestone: not a milestone slug of this tito"
+                            : !is_hex(commit, 40) ? "commit: expected 40 lower-case hex digits"
+                                                  : NULL;
+            if (bad) {
+                st = tt_error_set(TT_ERR_FORMAT, "claims %s: claims[%zu]: %s", path, i, bad);
+                goto cleanup;
+            }
+            if ((st = push_milestone_claim(out, key, student, m, commit, reached)) != TT_OK)
+                goto cleanup;
+            continue;
+        }
         if (json_unpack_ex(c, &e, JSON_STRICT, "{s?s, s?s, s:s, s:s, s:I, s:I}", "student", &student,
                            "key_id", &key, "module", &slug, "commit", &commit, "earned", &earned,
                            "possible", &possible) != 0) {
@@ -227,11 +284,17 @@ tt_status tito_verify_run(tito_claims *claims, tito_batch_stats *stats, const ti
             st = tt_error_set(TT_ERR_NOMEM, "tito_verify_run: out of memory");
             goto cleanup;
         }
+        size_t wi = (size_t)(who - roster->students);
+        if (c->milestone) {
+            TT_CHECK(tito_verify_milestone(c, who, course, kit, options,
+                                           !options->no_fetch && !fetched[wi]));
+            fetched[wi] = true;
+            continue;
+        }
         if (!tito_kit_has_suite(kit, c->module)) {
             TT_CHECK(set_message(c, TITO_CLAIM_NOT_CHECKABLE, "this kit has no checks for the module"));
             continue;
         }
-        size_t wi = (size_t)(who - roster->students);
         char *source = NULL, *why = NULL;
         st = tito_batch_source_at(&source, &why, options->out_dir, who,
                                   !options->no_fetch && !fetched[wi], c->module, c->commit);
@@ -407,10 +470,17 @@ tt_status tito_verification_payload(char **out, const tito_claim *claim, const c
     tito_time_format(when, sizeof when, now);
     /* Within the tolerance the claimed score stands: the leaderboard marks a
      * verification whose score differs from the submission's as disputed. */
-    json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:i}}", "schema",
-                          TITO_VERIFICATION_SCHEMA, "id", id, "created_at", when, "course", course_id,
-                          "student", claim->key_id, "subject", claim->module->slug, "commit",
-                          claim->commit, "score", "earned", claim->earned, "possible", claim->possible);
+    json_t *p = claim->milestone
+                    ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "schema",
+                                TITO_VERIFICATION_SCHEMA, "id", id, "created_at", when, "course",
+                                course_id, "student", claim->key_id, "kind", "milestone",
+                                "subject", claim->milestone->slug, "commit", claim->commit,
+                                "reached", claim->reached)
+                    : json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:i}}", "schema",
+                                TITO_VERIFICATION_SCHEMA, "id", id, "created_at", when, "course",
+                                course_id, "student", claim->key_id, "subject", claim->module->slug,
+                                "commit", claim->commit, "score", "earned", claim->earned,
+                                "possible", claim->possible);
     char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
     json_decref(p);
     if (!text)

@@ -2,9 +2,12 @@
  * grader/verify.h: checking what students reported (`tito course verify`).
  *
  * The leaderboard ranks self-reported grades: each says "module M at commit C earned
- * E of P". A claim is checked by grading module M of the student's repository at
- * commit C exactly as a batch does (the same receipts store, so a commit a batch
- * already graded costs nothing) and comparing the points. A claim whose regrade gives
+ * E of P", or "milestone S at commit C was reached (or not)". A module's claim is
+ * checked by grading module M of the student's repository at commit C exactly as a
+ * batch does (the same receipts store, so a commit a batch already graded costs
+ * nothing) and comparing the points; a milestone's by running the milestone on the
+ * student's modules at commit C as `tito milestone run` does (the reference measuring
+ * what they trained), and comparing whether it was reached. A claim whose regrade gives
  * the same points (within `tolerance`, for courses that accept small speed
  * differences) is verified; the instructor's tito then sends the leaderboard a
  * verification signed with the course key (docs/leaderboard.md, POST
@@ -18,7 +21,8 @@
  *
  *     {"schema": "tito-claims/1", "claims": [
  *        {"student": "ada", "module": "01_tensor", "commit": "4c2a...", "earned": 92, "possible": 100},
- *        {"key_id": "7f3c...", "module": "02_activations", "commit": "...", "earned": 100, "possible": 100}]}
+ *        {"key_id": "7f3c...", "module": "02_activations", "commit": "...", "earned": 100, "possible": 100},
+ *        {"student": "ada", "milestone": "01_perceptron", "commit": "...", "reached": true}]}
  *
  * A claim names the student by roster id or by leaderboard key id (the roster's key_id
  * column). Nothing here prints.
@@ -36,6 +40,7 @@
 #include "course.h"
 #include "dsse.h"
 #include "kit.h"
+#include "milestone.h"
 #include "modules.h"
 #include "roster.h"
 #include "tinytorch/core.h"
@@ -59,12 +64,15 @@ const char *tito_claim_outcome_name(tito_claim_outcome outcome);
 typedef struct tito_claim {
     char *key_id;              /* the leaderboard key id, or "" */
     char *student;             /* the roster id, or "" until matched */
-    const tito_module *module;
+    const tito_module *module; /* a module's claim, or NULL for a milestone's: */
+    const tito_milestone *milestone;
     char commit[41];
-    int earned, possible;      /* what was claimed */
+    int earned, possible;      /* what was claimed (a module) */
+    bool reached;              /* what was claimed (a milestone) */
     /* The check: */
     tito_claim_outcome outcome;
     int regraded_earned, regraded_possible;
+    bool regraded_reached;
     char *message;             /* why, for the outcomes that need one */
     /* Publishing (tito_verify_publish): */
     bool posted;               /* the leaderboard accepted the verification (or had it) */
@@ -76,9 +84,9 @@ typedef struct tito_claims {
     size_t n;
 } tito_claims;
 
-/* The self-reported module entries of a ranking (the JSON of GET .../ranking) that
- * name a commit. Entries already verified, milestones, and modules this tito does not
- * know are skipped. Errors: TT_ERR_FORMAT (not a ranking), TT_ERR_NOMEM. */
+/* The self-reported module and milestone entries of a ranking (the JSON of GET
+ * .../ranking) that name a commit. Entries already verified, and modules or milestones
+ * this tito does not know, are skipped. Errors: TT_ERR_FORMAT (not a ranking), TT_ERR_NOMEM. */
 tt_status tito_claims_from_ranking(tito_claims *out, const json_t *ranking);
 
 /* A tito-claims/1 file. Errors: TT_ERR_IO, TT_ERR_FORMAT ("claims x.json: claims[2].commit:
@@ -106,6 +114,14 @@ tt_status tito_verify_run(tito_claims *claims, tito_batch_stats *stats, const ti
                           const tito_course *course, const tito_kit *kit,
                           const tito_verify_options *options);
 
+/* One milestone claim of student `who` (grader/verify_milestone.c): the modules of the
+ * milestone's range at the claimed commit, from the batch folder's clone (fetched
+ * first when `fetch`), run as `tito milestone run` runs them; c gets its outcome
+ * (interrupted: TITO_CLAIM_ERROR). Errors: TT_ERR_IO, TT_ERR_NOMEM. */
+tt_status tito_verify_milestone(tito_claim *c, const tito_roster_student *who,
+                                const tito_course *course, const tito_kit *kit,
+                                const tito_verify_options *options, bool fetch);
+
 /* A course key file as `tito-leaderboard course key --generate` writes it
  * ({"schema": "tito-course-key/1", "course", "key_id", "public_key", "seed"}): the key
  * pair and the course it is for (course, course_size bytes). Errors: TT_ERR_IO,
@@ -114,8 +130,8 @@ tt_status tito_verify_run(tito_claims *claims, tito_batch_stats *stats, const ti
 tt_status tito_course_key_load(tito_keypair *out, char *course, size_t course_size, const char *path);
 
 /* The tito-verification/1 payload of a verified claim (compact JSON, a new string):
- * student = its key id, subject = the module, the commit, the regraded score, a new
- * random id, created_at = now. Errors: TT_ERR_INVALID_ARG (not verified, or no key
+ * student = its key id, subject = the module or milestone, the commit, the score (a
+ * milestone: "kind": "milestone" and "reached"), a new random id, created_at = now. Errors: TT_ERR_INVALID_ARG (not verified, or no key
  * id), TT_ERR_NOMEM. */
 tt_status tito_verification_payload(char **out, const tito_claim *claim, const char *course_id,
                                     time_t now);
