@@ -93,3 +93,38 @@ unsolve() {
 field() {
     jq -r --arg id "$1" ".students[] | select(.id == \$id) | $2" "${3:-grades/gradebook.json}"
 }
+
+# leaderboard_up: a tito-leaderboard ($LB_SERVER) on loopback with the course
+# $LBCOURSE, its key in $TMP/course.key and tokens for Ada and Grace ($TOKEN_ADA,
+# $TOKEN_GRACE); $URL is its address; stop_server stops it (also at exit). Then
+# `as STUDENT COMMAND...` runs COMMAND in $TMP/STUDENT/ws with that student's HOME.
+leaderboard_up() {
+    LB=${LB_SERVER:?set LB_SERVER to the tito-leaderboard program}
+    export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+    unset XDG_DATA_HOME XDG_STATE_HOME XDG_CONFIG_HOME
+    DB=$TMP/lb.db
+    LBCOURSE=tinytorch-c-2026
+    SERVER_PID=
+    trap 'stop_server; rm -rf "$TMP"' EXIT
+    expect "course create" 0 "$LB" course create --db "$DB" "$LBCOURSE" --title "TinyTorch-C 2026"
+    expect "course key" 0 "$LB" course key --db "$DB" "$LBCOURSE" --generate "$TMP/course.key"
+    expect "tokens" 0 "$LB" token issue --db "$DB" --course "$LBCOURSE" "Ada" "Grace"
+    TOKEN_ADA=$(sed -n 1p out | cut -f1)
+    TOKEN_GRACE=$(sed -n 2p out | cut -f1)
+    "$LB" serve --db "$DB" --port 0 --port-file "$TMP/port" --log "$TMP/server.log" &
+    SERVER_PID=$!
+    _i=0
+    while [ ! -s "$TMP/port" ] && [ $_i -lt 500 ]; do sleep 0.02; _i=$((_i + 1)); done
+    URL=http://127.0.0.1:$(cat "$TMP/port")
+}
+
+stop_server() {
+    [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID"
+    SERVER_PID=
+}
+
+as() {
+    _who=$1
+    shift
+    (HOME=$TMP/$_who && export HOME && cd "$TMP/$_who/ws" && "$@")
+}

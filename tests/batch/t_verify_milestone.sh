@@ -13,36 +13,7 @@
 # Run as `LB_SERVER=... sh t_verify_milestone.sh TITO SOURCE_DIR` (ctest:
 # batch.verify_milestone).
 . "$(dirname "$0")/lib.sh"
-LB=${LB_SERVER:?set LB_SERVER to the tito-leaderboard program}
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-unset XDG_DATA_HOME XDG_STATE_HOME XDG_CONFIG_HOME
-
-DB=$TMP/lb.db
-LBCOURSE=tinytorch-c-2026
-SERVER_PID=
-stop_server() {
-    [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID"
-    SERVER_PID=
-}
-trap 'stop_server; rm -rf "$TMP"' EXIT
-
-expect "course create" 0 "$LB" course create --db "$DB" "$LBCOURSE" --title "TinyTorch-C 2026"
-expect "course key" 0 "$LB" course key --db "$DB" "$LBCOURSE" --generate "$TMP/course.key"
-expect "tokens" 0 "$LB" token issue --db "$DB" --course "$LBCOURSE" "Ada" "Grace"
-TOKEN_ADA=$(sed -n 1p out | cut -f1)
-TOKEN_GRACE=$(sed -n 2p out | cut -f1)
-"$LB" serve --db "$DB" --port 0 --port-file "$TMP/port" --log "$TMP/server.log" &
-SERVER_PID=$!
-i=0
-while [ ! -s "$TMP/port" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
-URL=http://127.0.0.1:$(cat "$TMP/port")
-
-# as STUDENT COMMAND...: in that student's workspace, with their own HOME.
-as() {
-    _who=$1
-    shift
-    (HOME=$TMP/$_who && export HOME && cd "$TMP/$_who/ws" && "$@")
-}
+leaderboard_up
 unsolve "$(reference 6)" no-step.c tt_optimizer_step
 for who in ada grace; do
     mkdir -p $who
