@@ -148,6 +148,21 @@ int cmd_course_release(int argc, char **argv, tito_context *ctx)
 
 /* ------------------------------------------------------------ verify */
 
+static void print_milestone_check(void *ctx, const tito_claim *c, bool done, double seconds)
+{
+    (void)ctx;
+    if (!done)
+        fprintf(stderr, "  running milestone %s on %s's modules at %.7s …\n", c->milestone->slug,
+                c->student, c->commit);
+    else
+        fprintf(stderr, "  milestone %s for %s at %.7s: %s (%.1f s)\n", c->milestone->slug,
+                c->student, c->commit,
+                c->outcome == TITO_CLAIM_VERIFIED || c->outcome == TITO_CLAIM_MISMATCH
+                    ? (c->regraded_reached ? "reached" : "not reached")
+                    : (c->message ? c->message : tito_claim_outcome_name(c->outcome)),
+                seconds);
+}
+
 static void print_progress(void *ctx, const tito_batch_progress *p)
 {
     (void)ctx;
@@ -251,6 +266,7 @@ int cmd_course_verify(int argc, char **argv, tito_context *ctx)
     tito_verify_options vo = {.out_dir = out ? out : "grades", .tolerance = tolerance,
                               .no_fetch = no_fetch, .workers = workers,
                               .tito_version = TITO_VERSION, .on_progress = print_progress,
+                              .on_milestone = print_milestone_check,
                               .stop = &tito_interrupt_caught};
     tito_batch_stats stats;
     if ((st = tito_verify_run(&claims, &stats, roster, ctx->course, kit, &vo)) != TT_OK) {

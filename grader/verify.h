@@ -102,6 +102,9 @@ typedef struct tito_verify_options {
     unsigned workers;        /* grading processes; 0: one */
     const char *tito_version;
     tito_batch_progress_fn on_progress;
+    /* Before (done false) and after (done true: c->outcome set) each milestone claim's
+     * run, which takes seconds to a minute; may be NULL. */
+    void (*on_milestone)(void *ctx, const tito_claim *c, bool done, double seconds);
     void *ctx;
     volatile sig_atomic_t *stop;
 } tito_verify_options;

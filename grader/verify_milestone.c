@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fsutil.h"
 #include "interrupt.h"
@@ -55,9 +56,9 @@ static tt_status put_module(bool *ok, tito_claim *c, const tito_roster_student *
     return st;
 }
 
-tt_status tito_verify_milestone(tito_claim *c, const tito_roster_student *who,
-                                const tito_course *course, const tito_kit *kit,
-                                const tito_verify_options *o, bool fetch)
+static tt_status check(tito_claim *c, const tito_roster_student *who, const tito_course *course,
+                       const tito_kit *kit, const tito_verify_options *o, bool fetch,
+                       double *seconds)
 {
     const tito_milestone *m = c->milestone;
     char root[4200];
@@ -82,7 +83,13 @@ tt_status tito_verify_milestone(tito_claim *c, const tito_roster_student *who,
     if (course && course->mem_mb > 1024)
         mo.memory_mb = course->mem_mb;
     tito_milestone_result *res = NULL;
+    if (o->on_milestone)
+        o->on_milestone(o->ctx, c, false, 0.0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     st = tito_milestone_run(&res, kit, m, root, &mo);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     tito_remove_tree(root);
     if (tito_interrupt_caught) {
         tito_milestone_result_free(res);
@@ -119,5 +126,16 @@ tt_status tito_verify_milestone(tito_claim *c, const tito_roster_student *who,
         st = outcome(c, TITO_CLAIM_MISMATCH, msg);
     }
     tito_milestone_result_free(res);
+    return st;
+}
+
+tt_status tito_verify_milestone(tito_claim *c, const tito_roster_student *who,
+                                const tito_course *course, const tito_kit *kit,
+                                const tito_verify_options *o, bool fetch)
+{
+    double seconds = -1.0; /* stays negative when nothing ran */
+    tt_status st = check(c, who, course, kit, o, fetch, &seconds);
+    if (st == TT_OK && seconds >= 0 && o->on_milestone)
+        o->on_milestone(o->ctx, c, true, seconds);
     return st;
 }

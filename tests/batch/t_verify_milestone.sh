@@ -53,6 +53,8 @@ printf 'id,name,repo,key_id\nada,Ada,ada/ws,%s\ngrace,Grace,grace/ws,%s\n' "$KEY
 expect "verify: one mismatch, so exit 1" 1 "$TITO" course verify --roster roster.csv --key course.key --server "$URL"
 cp out verify.out
 has "two claims" err "2 self-reported results to check"
+has "a line before each run" err "running milestone 01_perceptron on grace's modules at ${GRACE_COMMIT%"${GRACE_COMMIT#???????}"}"
+check "and one after, with its time" grep -Eq "milestone 01_perceptron for ada at ${ADA_COMMIT%"${ADA_COMMIT#???????}"}: reached \([0-9.]+ s\)" err
 check "Ada's verified and sent" \
     grep -Eq "verified +ada +01_perceptron +${ADA_COMMIT%"${ADA_COMMIT#???????}"} +claimed reached +regraded reached +sent" verify.out
 check "Grace's a mismatch, saying why" \
