@@ -535,6 +535,8 @@ static void print_result(const tito_milestone_result *r)
         }
     } else {
         printf("\n");
+        if (r->student.claimed && json_object_size(r->student.claimed) > 0)
+            printf("%sYour run's epochs, as it measured them itself:%s\n", dim, reset);
         print_epochs(&r->student);
     }
 

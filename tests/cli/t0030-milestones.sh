@@ -192,6 +192,7 @@ expect "run 3 with a forged result: missed" 1 "$TITO" milestone run 3 --trials 1
 check "forged: the bar's figure is the reference's measurement" \
     grep -Eq "^Bar: test accuracy ≥ 90% → [0-9.]+% ✗" "$TMP/out"
 has "forged: the program's claim is shown" "$TMP/out" "your program measured 99.0%"
+has "forged: its epochs are labelled as its own" "$TMP/out" "Your run's epochs, as it measured them itself:"
 has "forged: the cause" "$TMP/out" "your program's own measurement disagrees"
 has "forged: and the bug's" "$TMP/out" "gradients with the wrong sign"
 same "forged: receipt outcome" "$(jq -r '.outcome' "$r")" missed
