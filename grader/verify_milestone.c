@@ -105,11 +105,19 @@ static tt_status check(tito_claim *c, const tito_roster_student *who, const tito
     if (c->regraded_reached == c->reached) {
         c->outcome = TITO_CLAIM_VERIFIED;
     } else {
+        char missed[400] = "";
+        for (size_t i = 0, len = 0; i < res->n_bars && len < sizeof missed; i++) {
+            const tito_milestone_bar_result *b = &res->bars[i];
+            if (!b->met)
+                len += (size_t)snprintf(missed + len, sizeof missed - len, "%s%s %.4g (bar %s %g)",
+                                        len ? ", " : "", b->bar.metric, b->value,
+                                        b->bar.comparison, b->bar.bar);
+        }
         const char *why = res->outcome == TITO_MILESTONE_NO_RESULT && res->student.problem
                               ? res->student.problem
                           : res->outcome == TITO_MILESTONE_NOT_BUILT && res->build_message
                               ? res->build_message
-                              : "";
+                              : missed;
         /* The last line the program wrote on stderr names a function not written yet. */
         const char *tail = res->student.stderr_tail ? res->student.stderr_tail : "";
         size_t tail_len = strlen(tail);

@@ -70,11 +70,13 @@ cat >claims.json <<EOF
 {"schema": "tito-claims/1", "claims": [
   {"student": "ada", "milestone": "01_perceptron", "commit": "$ADA_COMMIT", "reached": true},
   {"student": "grace", "milestone": "01_perceptron", "commit": "$GRACE_COMMIT", "reached": false},
-  {"student": "ada", "milestone": "01_perceptron", "commit": "0123456789abcdef0123456789abcdef01234567", "reached": true}
+  {"student": "ada", "milestone": "01_perceptron", "commit": "0123456789abcdef0123456789abcdef01234567", "reached": true},
+  {"student": "ada", "milestone": "01_perceptron", "commit": "$ADA_COMMIT", "reached": false}
 ]}
 EOF
 expect "milestone claims from a file" 1 "$TITO" course verify --roster roster.csv --claims claims.json
-has "two verified, one not checkable" out "2 verified (nothing sent: --key FILE sends them), 0 mismatches, 0 unknown students, 1 not checkable, 0 not graded"
+has "two verified, a mismatch, one not checkable" out "2 verified (nothing sent: --key FILE sends them), 1 mismatch, 0 unknown students, 1 not checkable, 0 not graded"
+check "understating is a mismatch too" grep -Eq "mismatch +ada +01_perceptron .* claimed not reached +regraded reached +the run: reached" out
 has "the commit nobody has" out "commit 0123456789ab is not in the student's repository"
 printf '{"schema": "tito-claims/1", "claims": [{"student": "ada", "milestone": "09_nothing", "commit": "%s", "reached": true}]}\n' "$ADA_COMMIT" >bad.json
 expect "a milestone this tito does not have is refused" 4 "$TITO" course verify --roster roster.csv --claims bad.json
