@@ -542,7 +542,7 @@ static void print_result(const tito_milestone_result *r)
 
     if (r->outcome == TITO_MILESTONE_REACHED || r->outcome == TITO_MILESTONE_MISSED) {
         printf("\n");
-        if (r->student.remeasured)
+        if (r->student.claimed)
             printf("%sYour figures: the reference's program measured the parameters your run "
                    "trained.%s\n",
                    dim, reset);

@@ -1232,7 +1232,6 @@ static tt_status remeasure(tito_milestone_result *res, tito_build *b, const run_
         }
     }
     json_decref(eval);
-    rep->remeasured = st == TT_OK;
     return st;
 }
 

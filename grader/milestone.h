@@ -129,10 +129,10 @@ typedef struct tito_milestone_report {
     json_t *result;         /* the result file as read (reported only) */
     const json_t *metrics;  /* its "metrics" object (borrowed from result); for the
                                student's run, with the reference's measurements of the
-                               parameters it saved in place of its own (remeasured) */
-    bool remeasured;
-    json_t *claimed;        /* the run's own figures that differed from those
-                               measurements (an object, maybe empty), or NULL */
+                               parameters it saved in place of its own */
+    json_t *claimed;        /* once the reference has measured the run's parameters:
+                               the run's own figures that differed (an object, maybe
+                               empty); NULL before, and for a run never measured */
     double train_seconds, samples_per_second; /* NaN when unknown */
     double live_allocations; /* framework allocations live at the end; NaN unknown */
     long epochs;

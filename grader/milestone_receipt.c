@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "fsutil.h"
+#include "progress.h"
 #include "receipt.h"
 
 static tt_status nomem(void)
@@ -65,20 +66,13 @@ static json_t *run_json(const tito_milestone_report *rep)
     put(o, "stderr_tail", jstr(rep->stderr_tail), &bad);
     put(o, "live_allocations_at_end", jnum(rep->live_allocations), &bad);
     put(o, "metrics", rep->metrics ? json_deep_copy(rep->metrics) : json_null(), &bad);
-    put(o, "remeasured", json_boolean(rep->remeasured), &bad);
+    put(o, "remeasured", json_boolean(rep->claimed != NULL), &bad);
     put(o, "claimed", rep->claimed ? json_deep_copy(rep->claimed) : json_null(), &bad);
     if (bad) {
         json_decref(o);
         return NULL;
     }
     return o;
-}
-
-static void format_utc(char *buf, size_t size, time_t t)
-{
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(buf, size, "1970-01-01T00:00:00Z");
 }
 
 tt_status tito_milestone_receipt_to_json(json_t **out, const tito_milestone_result *r,
@@ -89,7 +83,7 @@ tt_status tito_milestone_receipt_to_json(json_t **out, const tito_milestone_resu
     if (created_at == 0)
         created_at = time(NULL);
     char when[32];
-    format_utc(when, sizeof when, created_at);
+    tito_time_format(when, sizeof when, created_at);
     json_t *o = json_object(), *bars = json_array(), *modules = json_array();
     json_t *time_o = json_object(), *build = json_object(), *prov = json_object();
     json_t *sources = json_object(), *limits = json_object(), *timings = json_object();

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "fsutil.h"
+#include "progress.h"
 #include "memcheck.h"
 #include "modules.h"
 
@@ -492,13 +493,6 @@ static json_t *timings_json(const tito_grade *g)
     return o;
 }
 
-static void format_utc(char *buf, size_t size, time_t t)
-{
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(buf, size, "1970-01-01T00:00:00Z");
-}
-
 tt_status tito_receipt_to_json(json_t **out, const tito_grade *grade, time_t created_at)
 {
     *out = NULL;
@@ -508,7 +502,7 @@ tt_status tito_receipt_to_json(json_t **out, const tito_grade *grade, time_t cre
     if (created_at == 0)
         created_at = time(NULL);
     char when[32];
-    format_utc(when, sizeof when, created_at);
+    tito_time_format(when, sizeof when, created_at);
 
     json_t *o = json_object();
     if (!o)

@@ -336,8 +336,6 @@ static tt_status train_reversal(ms_result *r, const ms_spec *milestone, size_t r
     TT_CHECK(tt_tensor_to_array(data->train_x, train, REV_TRAIN * REV_LEN));
     TT_CHECK(tt_tensor_to_array(data->test_x, test, REV_TEST * REV_LEN));
     TT_CHECK(lm_open(&lm, &rev_config, 0.005f, options->seed));
-    r->n_train = REV_TRAIN;
-    r->n_test = REV_TEST;
     double start = now_seconds();
     for (long epoch = 1; epoch <= options->epochs; epoch++) {
         double total = 0, began = now_seconds();
@@ -591,6 +589,13 @@ cleanup:
     return st;
 }
 
+/* The characters the accuracies count as right. */
+static void text_counts(ms_result *r, const text_corpus *c)
+{
+    r->test_correct = (size_t)(r->test_accuracy * (double)r->n_test + 0.5);
+    r->train_correct = (size_t)(r->train_accuracy * (double)(c->split / 8) + 0.5);
+}
+
 /* The final figures: the loss and next-character accuracy on the validation text and
  * on the first eighth of the training text. */
 static tt_status text_final(ms_result *r, tt_layer *gpt, const text_corpus *c)
@@ -598,8 +603,7 @@ static tt_status text_final(ms_result *r, tt_layer *gpt, const text_corpus *c)
     tt_status st = TT_OK;
     TT_CHECK(text_eval(&r->test_loss, &r->test_accuracy, gpt, c->ids, c->split, c->count));
     TT_CHECK(text_eval(&r->train_loss, &r->train_accuracy, gpt, c->ids, 0, c->split / 8));
-    r->test_correct = (size_t)(r->test_accuracy * (double)r->n_test + 0.5);
-    r->train_correct = (size_t)(r->train_accuracy * (double)(c->split / 8) + 0.5);
+    text_counts(r, c);
 cleanup:
     return st;
 }
@@ -665,8 +669,8 @@ static tt_status train_text(ms_result *r, const ms_spec *milestone, size_t run,
      * not changed since). */
     if (evaluated != r->epochs)
         TT_CHECK(text_final(r, lm.gpt, &corpus));
-    r->test_correct = (size_t)(r->test_accuracy * (double)r->n_test + 0.5);
-    r->train_correct = (size_t)(r->train_accuracy * (double)(split / 8) + 0.5);
+    else
+        text_counts(r, &corpus);
     r->seconds = now_seconds() - start;
     double tokens = (double)r->epochs * TEXT_STEPS_PER_EPOCH * TEXT_BATCH * TEXT_CONTEXT;
     r->samples_per_second = r->train_seconds > 0 ? tokens / r->train_seconds : 0.0;
